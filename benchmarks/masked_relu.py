@@ -1,0 +1,18 @@
+"""Forward+backward time of MaskedReLU against nn.ReLU on one tensor, in one run.
+
+    python benchmarks/masked_relu.py [--device cuda] [--out results/bench_masked_relu.json]
+"""
+import argparse, json, os, platform, torch
+from relu_nb.masked import bench_masked_relu
+
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument('--device', default='cpu'); p.add_argument('--n', type=int, default=21)
+p.add_argument('--shape', default='128,64,32,32', help='comma-separated tensor shape')
+p.add_argument('--out', default='results/bench_masked_relu.json')
+a = p.parse_args()
+df = bench_masked_relu(tuple(int(s) for s in a.shape.split(',')), n=a.n, device=a.device)
+print(df.to_string(index=False, float_format='%.3f'))
+os.makedirs(os.path.dirname(a.out) or '.', exist_ok=True)
+json.dump(dict(device=a.device, threads=torch.get_num_threads(), torch=torch.__version__, machine=platform.machine(),
+               shape=a.shape, results=df.to_dict('records')), open(a.out, 'w'), indent=1)
+print('wrote', a.out)
