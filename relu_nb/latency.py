@@ -7,14 +7,14 @@ __all__ = ['PROTOCOLS', 'Protocol', 'register_protocol', 'get_protocol', 'protoc
            'PILatency', 'pi_latency', 'snl_paper_latencies', 'latency_residuals', 'fit_latency', 'latency_summary',
            'plot_latency']
 
-# %% ../nbs/03_latency.ipynb #134aa491
+# %% ../nbs/03_latency.ipynb #5d3cbaf5
 import copy, io, math, statistics, time
 from dataclasses import dataclass, field
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import matplotlib.pyplot as plt
 from .masked import MaskedReLU, ReLUSites, masked_relus, relu_counts
 
-# %% ../nbs/03_latency.ipynb #dc4fc76a
+# %% ../nbs/03_latency.ipynb #0737d53b
 @dataclass(frozen=True)
 class Protocol:
     "The online cost of one ReLU in a PI protocol, with where the number comes from"
@@ -24,7 +24,7 @@ class Protocol:
     @property
     def s_per_relu(self): return self.s_per_krelu/1000
 
-# %% ../nbs/03_latency.ipynb #5c219d9f
+# %% ../nbs/03_latency.ipynb #7c6fa176
 PROTOCOLS = {} # name -> `Protocol`; add entries with `register_protocol`
 
 def register_protocol(name:str, # key to look the protocol up by
@@ -49,7 +49,7 @@ def register_protocol(name:str, # key to look the protocol up by
 register_protocol('delphi', 0.021, 'SNL (Cho et al., ICML 2022) section 4: DELPHI garbled circuits, measured for 1000 ReLUs')
 register_protocol('delphi-deepreduce-fit', 0.019, 'SNL footnote 3: slope of a linear fit of latency on ReLU count, DeepReDuce Table 4')
 
-# %% ../nbs/03_latency.ipynb #b4d90e46
+# %% ../nbs/03_latency.ipynb #eb524375
 def get_protocol(protocol:str # a name in `PROTOCOLS`
                 )->Protocol:
     "Look a protocol up by name; an unknown name lists the known ones"
@@ -61,7 +61,7 @@ def protocols()->pd.DataFrame:
     "The registered protocols as a table"
     return pd.DataFrame([dict(name=p.name, s_per_krelu=p.s_per_krelu, source=p.source) for p in PROTOCOLS.values()])
 
-# %% ../nbs/03_latency.ipynb #7c608789
+# %% ../nbs/03_latency.ipynb #a1865d78
 def relu_latency(n_relus, # ReLUs kept: a count (not thousands), or an array of counts
                  protocol:str='delphi' # a name in `PROTOCOLS`
                 ):
@@ -73,7 +73,7 @@ def relu_latency(n_relus, # ReLUs kept: a count (not thousands), or an array of 
     if (n < 0).any(): raise ValueError(f"n_relus must be >= 0 (a count of kept ReLUs), got {n_relus}")
     return float(n*t) if n.ndim == 0 else n*t
 
-# %% ../nbs/03_latency.ipynb #25147fee
+# %% ../nbs/03_latency.ipynb #7b983d3d
 def _linear_copy(model:nn.Module)->nn.Module:
     "A deep copy of `model` in which every ReLU site (`nn.ReLU`, `MaskedReLU` or `ReLUSites`) is the identity"
     m = copy.deepcopy(model)
@@ -82,7 +82,7 @@ def _linear_copy(model:nn.Module)->nn.Module:
             if isinstance(child, (nn.ReLU, MaskedReLU, ReLUSites)): setattr(parent, name, nn.Identity())
     return m
 
-# %% ../nbs/03_latency.ipynb #f1094370
+# %% ../nbs/03_latency.ipynb #a9a5b723
 def plaintext_time(model:nn.Module, # a plain or converted model; it is not modified
                    x:torch.Tensor, # the input of one inference (one sample, or the batch to time), on the model's device
                    n_warmup:int=3, # untimed runs first (allocator, caches, cuDNN autotuning)
@@ -109,7 +109,7 @@ def plaintext_time(model:nn.Module, # a plain or converted model; it is not modi
     finally: torch.set_num_threads(threads)
     return statistics.median(times)
 
-# %% ../nbs/03_latency.ipynb #a01f0eaf
+# %% ../nbs/03_latency.ipynb #bfbefe7b
 def _check_masks_created(model:nn.Module):
     "Raise if a `MaskedReLU` of `model` has no mask yet (the model was converted but never run)"
     unset = [n for n, m in model.named_modules() if isinstance(m, MaskedReLU) and not m.initialized]
@@ -117,7 +117,7 @@ def _check_masks_created(model:nn.Module):
                                "but never run, so its masks were never created or trained. Train it with SNL first; to price the "
                                "all-ReLU network, create the masks with linearize_(model, x=xb) or pass the original model")
 
-# %% ../nbs/03_latency.ipynb #ac726102
+# %% ../nbs/03_latency.ipynb #4e6ea716
 @dataclass
 class PILatency:
     "The SNL estimate of one input's online PI latency, in seconds"
@@ -129,7 +129,7 @@ class PILatency:
     total_s:float = field(init=False) # plaintext_s + relu_s
     def __post_init__(self): self.total_s = self.plaintext_s + self.relu_s
 
-# %% ../nbs/03_latency.ipynb #ddbf2e98
+# %% ../nbs/03_latency.ipynb #4dd36e39
 def pi_latency(model:nn.Module, # a converted model whose masks exist (trained or binarized), or a plain model (all ReLUs kept)
                x:torch.Tensor, # an input batch on the model's device; the latency is per input, timed on `x[:1]`
                eps:float=0.01, # a mask counts as a kept ReLU when > eps (SNL's threshold)
@@ -150,7 +150,7 @@ def pi_latency(model:nn.Module, # a converted model whose masks exist (trained o
     if plaintext_s is None: plaintext_s = plaintext_time(model, x[:1], n_warmup=n_warmup, n_runs=n_runs, n_threads=n_threads)
     return PILatency(protocol, kept, total, float(plaintext_s), relu_latency(kept, protocol))
 
-# %% ../nbs/03_latency.ipynb #5df54736
+# %% ../nbs/03_latency.ipynb #b4ccc456
 _PAPER = """table,dataset,method,backbone,relus_k,acc,latency_s
 2,CIFAR-100,SNL,ResNet18,12.9,66.53,0.291
 2,CIFAR-100,SNL,ResNet18,15.0,67.17,0.334
@@ -207,7 +207,7 @@ def snl_paper_latencies()->pd.DataFrame:
     "Rows of SNL Tables 2, 4, 5 and 6 that report an online latency: ReLUs (thousands), test accuracy (%), latency (s)"
     return pd.read_csv(io.StringIO(_PAPER)).astype({'backbone': 'string'})
 
-# %% ../nbs/03_latency.ipynb #313a0b95
+# %% ../nbs/03_latency.ipynb #d057c718
 def latency_residuals(df:pd.DataFrame, # needs columns `relus_k` (thousands of ReLUs) and `latency_s` (reported seconds)
                       protocol:str='delphi' # a name in `PROTOCOLS`
                      )->pd.DataFrame:
@@ -228,7 +228,7 @@ def fit_latency(n_relus, # ReLU counts (not thousands)
     slope, intercept = np.polyfit(n, s, 1)
     return dict(plaintext_s=float(intercept), s_per_krelu=float(1000*slope))
 
-# %% ../nbs/03_latency.ipynb #b0428ef7
+# %% ../nbs/03_latency.ipynb #91ed4172
 def latency_summary(res:pd.DataFrame # the result of `latency_residuals`
                    )->pd.DataFrame:
     "Per table, dataset, method and backbone: rows, mean and range of the residual, max |rel_err|, fitted intercept and slope"
@@ -241,7 +241,7 @@ def latency_summary(res:pd.DataFrame # the result of `latency_residuals`
     groups = res.fillna({'backbone': '-'}).groupby(keys, sort=False)
     return pd.DataFrame({k: one(g) for k, g in groups}).T.rename_axis(keys).astype({'rows': int})
 
-# %% ../nbs/03_latency.ipynb #24446dc7
+# %% ../nbs/03_latency.ipynb #3d29a00c
 def plot_latency(points:dict=None, # extra labelled points: {label: [(n_relus, seconds) or PILatency, ...]}, e.g. SNL runs of the library
                  plaintext_s:dict=None, # model lines {label: plaintext seconds}; default one line per backbone of SNL Table 2
                  protocol:str='delphi', # a name in `PROTOCOLS`, for the lines
