@@ -6,6 +6,7 @@
 from __future__ import annotations
 from .masked import *
 import argparse, copy, json, time, warnings
+from contextlib import nullcontext
 from pathlib import Path
 import pandas as pd
 import torch, torch.nn as nn
@@ -127,7 +128,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of `DATASETS`
     stages, times = _Stages(out, config, fresh), {}
     def learner(model): return Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
     def fit(learn, fn):
-        with (learn.no_bar() if quiet else _nullctx()), (learn.no_logging() if quiet else _nullctx()): return fn(learn)
+        with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()): return fn(learn)
 
     # 1. all-ReLU network
     base = learner(make_model(arch, n_cls)); st = stages.load('relu')
@@ -185,10 +186,6 @@ def run_pipeline(dataset:str='mnist1d', # a key of `DATASETS`
     _write_outputs(out, report, history, learn.model, x1, lat_relu, lat_snl)
     return report
 
-class _nullctx:
-    def __enter__(self): return self
-    def __exit__(self, *a): return False
-
 # %% ../nbs/09_pipeline.ipynb #388a1428
 def _write_outputs(out, report, history, model, x1, lat_relu, lat_snl):
     import matplotlib; matplotlib.use('Agg', force=False)
@@ -223,11 +220,11 @@ def relu_report(arch:str='resnet18', # one of `ARCHS`
                 size:int|None=None, # spatial size of the input (default: the architecture's own)
                 num_classes:int=10):
     "Convert `arch`, count its ReLU sites with a forward pass, and return the `relu_counts` table"
-    make = make_model(arch, num_classes)
+    model = make_model(arch, num_classes)
     shape = ARCHS[arch][1]
     if size is not None: shape = shape[:1] + (size,) * (len(shape) - 1)
     x = torch.randn(1, *shape)
-    return relu_counts(linearize_(make, granularity, x=x), x)
+    return relu_counts(linearize_(model, granularity, x=x), x)
 
 # %% ../nbs/09_pipeline.ipynb #9c028211
 def _run(a):
