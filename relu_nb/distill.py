@@ -133,7 +133,7 @@ class LineProgressBar(ProgressBar):
                  master=None, # fastprogress's link from a master bar to its own main bar
                  comment:str='', # appended to each line
                  label:str='', # what a step is, at the start of each line (default 'step')
-                 every:int=1, # a line every every steps, and at the last one
+                 every:int=1, # print every this many steps, and at the last one
                 ):
         super().__init__(gen, total, display, leave, parent, master, comment)
         self.display = display and leave and parent is None
@@ -167,6 +167,7 @@ class LineMasterBar(MasterBar):
     def write(self, line, # a message, or with table=True the cells of a row
               table:bool=False, # a row of a table: the first row is its header and sets the column widths
              ):
+        "Print `line` as it is, or as a row of a table aligned under its header"
         if not table: return print(line, flush=True)
         if self.widths is None: self.widths = [max(len(str(c)), 8) for c in line]
         print('  '.join(str(c).ljust(w) for c, w in zip(line, self.widths)).rstrip(), flush=True)
@@ -185,7 +186,7 @@ def progress_bar(gen, # what to iterate over
                  leave:bool=True, # keep the bar when done; False in a log prints nothing
                  parent=None, # a master bar to nest in
                  label:str='', # what a step is, for the lines of a log ('BCD step')
-                 every:int=1, # in a log, a line every every steps (and at the last one)
+                 every:int=1, # in a log, print every this many steps (and at the last one)
                  **kwargs, # fastprogress's progress bar options (display, comment, ...)
                 ):
     "fastprogress's `progress_bar` for where the output goes: HTML or console bars, or a line per step in a log"
@@ -207,7 +208,7 @@ use_fitted_progress()
 
 # %% ../nbs/04_distill.ipynb #7faf95a6
 class stage:
-    "Print 'stage `i`/`n`: `name`' on a line of its own; as a context manager, also a line with its time at the end"
+    "Print the line 'stage i/n: name'; as a context manager, also a line with the stage's time at its end"
     def __init__(self, i:int, # this stage, counted from 1
                  n:int, # stages in the whole job
                  name:str, # what the stage does, e.g. 'SNL'
