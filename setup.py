@@ -24,7 +24,9 @@ requirements = shlex.split(cfg.get('requirements', ''))
 if cfg.get('pip_requirements'): requirements += shlex.split(cfg.get('pip_requirements', ''))
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
-dev_requirements = (cfg.get('dev_requirements') or '').split()
+# Extras: every `<name>_requirements` key of settings.ini (dev, lab, ...) is `pip install -e ".[<name>]"`
+extras = {k[:-len('_requirements')]: cfg[k].split() for k in cfg
+          if k.endswith('_requirements') and k[:-len('_requirements')] not in ('', 'pip', 'conda')}
 
 setuptools.setup(
     name=cfg['lib_name'],
@@ -38,7 +40,7 @@ setuptools.setup(
     packages=setuptools.find_packages(),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require=extras,
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

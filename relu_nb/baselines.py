@@ -35,7 +35,7 @@ def _freeze_(sites):
     for m in sites: m.alpha.requires_grad_(False); m.binary = True
 
 # %% ../nbs/07_baselines.ipynb #1d0fe0a7
-def random_linearize_(model:nn.Module, # converted with `linearize_`, masks created
+def random_linearize_(model:nn.Module, # converted with linearize_, masks created
                       budget:int, # B: ReLUs to keep
                       seed:int=0, # seed of the draw
                       eps:float=0.01, # a mask entry counts as kept when alpha > eps
@@ -59,7 +59,7 @@ def random_linearize_(model:nn.Module, # converted with `linearize_`, masks crea
 # %% ../nbs/07_baselines.ipynb #76642db4
 def _site_names(model): return [n for n, m in model.named_modules() if isinstance(m, MaskedReLU)]
 
-def relu_groups(model:nn.Module, # converted with `linearize_`
+def relu_groups(model:nn.Module, # converted with linearize_
                 by:str='stage', # 'stage': the top-level child holding each site; 'site': one group per site
                ) -> dict[str, list[str]]:
     "Group the ReLU sites of `model` by stage (falling back to one group per site) or per site"
@@ -135,11 +135,11 @@ def _check_how(how):
     if how not in ('drop', 'keep'): raise ValueError(f"how must be 'drop' or 'keep', got {how!r}")
 
 # %% ../nbs/07_baselines.ipynb #a90ddc22
-def criticality(model:nn.Module, # converted with `linearize_`, masks created (e.g. a pretrained network, all ReLUs kept)
+def criticality(model:nn.Module, # converted with linearize_, masks created (e.g. a pretrained network, all ReLUs kept)
                 dl, # (x, y) batches to measure accuracy on: training data or a held-out split
                 groups:str|dict|None='stage', # 'stage', 'site', or {name: [module names]}
                 how:str='drop', # 'drop': accuracy lost when the group alone is linearized; 'keep': accuracy with only the group kept
-                n_batches:int|None=None, # use the first `n_batches` of `dl` (None: all)
+                n_batches:int|None=None, # use the first n_batches of dl (None: all)
                 eps:float=0.01, # a mask entry counts as kept when alpha > eps
                ) -> pd.DataFrame:
     "How critical each group of ReLU sites is (larger: more), measured by accuracy without training"
@@ -147,13 +147,13 @@ def criticality(model:nn.Module, # converted with `linearize_`, masks created (e
     return _criticality(model, _batches(dl, n_batches), _resolve_groups(model, groups), how, eps)
 
 # %% ../nbs/07_baselines.ipynb #d38306c9
-def cull_(model:nn.Module, # converted with `linearize_`, masks created
+def cull_(model:nn.Module, # converted with linearize_, masks created
           budget:int, # B: keep at most this many ReLUs
           dl, # (x, y) batches to measure criticality on: training data or a held-out split
           groups:str|dict|None='stage', # 'stage', 'site', or {name: [module names]}
-          how:str='drop', # criticality criterion, see `criticality`
+          how:str='drop', # criticality criterion, see criticality
           fill:bool=True, # cull the last group site by site, to get closer to the budget
-          n_batches:int|None=None, # use the first `n_batches` of `dl` (None: all)
+          n_batches:int|None=None, # use the first n_batches of dl (None: all)
           eps:float=0.01, # a mask entry counts as kept when alpha > eps
          ) -> tuple[pd.DataFrame, int]:
     "Linearize whole groups of ReLU sites, least critical first, until at most `budget` ReLUs are kept (DeepReDuce's culling)"
@@ -187,15 +187,15 @@ def cull_(model:nn.Module, # converted with `linearize_`, masks created
 # %% ../nbs/07_baselines.ipynb #6b62f7c3
 _METHODS = ('random', 'cull')
 
-def run_baseline(learn, # a Learner whose model was converted with `linearize_` (and is pretrained)
-                 method:str, # 'random' (`random_linearize_`) or 'cull' (`cull_`)
+def run_baseline(learn, # a Learner whose model was converted with linearize_ (and is pretrained)
+                 method:str, # 'random' (random_linearize_) or 'cull' (cull_)
                  budget:int, # B: ReLUs to keep
                  teacher:nn.Module|None, # the all-ReLU model for the KD finetune, or None for plain cross-entropy
                  epochs:int, # finetune epochs: use the same for every method compared
                  lr:float=1e-3, # peak finetune learning rate
                  seed:int=0, # seed of the random draw
                  eps:float=0.01, # a mask entry counts as kept when alpha > eps
-                 **kwargs, # passed to `cull_`: groups, how, fill, n_batches
+                 **kwargs, # passed to cull_: groups, how, fill, n_batches
                 ) -> dict:
     "Linearize `learn.model` to `budget` ReLUs with a baseline, then KD-finetune it as SNL does"
     if method not in _METHODS: raise ValueError(f"method must be one of {_METHODS}, got {method!r}")

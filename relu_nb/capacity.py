@@ -114,8 +114,8 @@ def optimal_retention(d1:int, # width of the first hidden layer
 # %% ../nbs/08_capacity.ipynb #6720cb2f
 def linearized_mlp(d1:int, # width of the first hidden layer
                    d2:int, # width of the second hidden layer
-                   k1:int, # ReLUs kept in layer 1 (the first `k1` neurons); the others compute the identity
-                   k2:int, # ReLUs kept in layer 2 (the first `k2` neurons)
+                   k1:int, # ReLUs kept in layer 1 (the first k1 neurons); the others compute the identity
+                   k2:int, # ReLUs kept in layer 2 (the first k2 neurons)
                    dx:int=1, # input dimension
                   )->nn.Sequential:
     "A 2-hidden-layer MLP with scalar output and frozen binary masks keeping `k1` and `k2` ReLUs"
@@ -186,7 +186,7 @@ def kinks(model:nn.Sequential, # Sequential(Linear, ReLU/MaskedReLU, Linear, ReL
 
 def count_pieces(model:nn.Sequential, # Sequential(Linear, ReLU/MaskedReLU, Linear, ReLU/MaskedReLU, Linear) with one output
                  u, # direction of the line x = t*u
-                 rtol:float=1e-9, # tolerance on slope jumps, as in `kinks`
+                 rtol:float=1e-9, # tolerance on slope jumps, as in kinks
                 )->int:
     "Number of maximal intervals of the real line on which $t \\mapsto f(t u)$ is affine"
     return len(kinks(model, u, rtol)) + 1

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #d246e5d7
 from __future__ import annotations
-import pickle, random, tarfile, tempfile, zipfile
+import pickle, random, tarfile, tempfile, warnings, zipfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +12,8 @@ import numpy as np, torch, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from PIL import Image
 from torch import Tensor
+# fastai calls torch.jit.script, which recent torch deprecates loudly
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 from fastcore.basics import chunked, store_attr
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
@@ -26,11 +28,11 @@ __all__ = ['CIFAR10_STATS', 'CIFAR100_STATS', 'TINY_IMAGENET_STATS', 'TensorDS',
 # %% ../nbs/02_data.ipynb #b551a6b9
 class TensorDS:
     "Inputs `x` and labels `y` held in memory, with class names `vocab`; indexing with a tensor of indices gives a batch"
-    loss_func = CrossEntropyLossFlat() # the default loss of a fastai `Learner` on these data
+    loss_func = CrossEntropyLossFlat() # the default loss of a fastai Learner on these data
     def __init__(self,
                  x:Tensor, # inputs, one per row: (N,...)
                  y:Tensor, # int64 labels, (N,)
-                 vocab:list): # class names: `vocab[y[i]]` names the label of `x[i]`
+                 vocab:list): # class names: vocab[y[i]] names the label of x[i]
         if len(x) != len(y): raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         store_attr()
     def __len__(self): return len(self.y)
@@ -43,6 +45,15 @@ class TensorDS:
 # %% ../nbs/02_data.ipynb #eb1151cd
 class TensorDL(DataLoader):
     "A fastai `DataLoader` over a `TensorDS` that slices each batch out of the tensors at once"
+    def __init__(self,
+                 dataset:TensorDS, # the tensors to cut batches from
+                 bs:int=64, # batch size
+                 shuffle:bool=False, # a new order every epoch, from the loader's own random generator
+                 drop_last:bool=False, # leave out the last batch when it is not full
+                 **kwargs, # passed on to fastai's DataLoader, e.g. device, after_batch or num_workers
+                ):
+        super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, **kwargs)
+
     def create_batches(self, samps):
         for idxs in chunked(samps, self.bs, drop_last=self.drop_last): yield self.dataset[torch.tensor(idxs)]
 
@@ -53,10 +64,10 @@ def _check_bs(bs):
 def tensor_dls(train:TensorDS, # training data: shuffled, last partial batch dropped
                valid:TensorDS, # validation data, in order
                bs:int, # batch size
-               train_tfm=None, # callable applied to each training batch `(x, y)` on the device
+               train_tfm=None, # callable applied to each training batch (x, y) on the device
                valid_tfm=None, # callable applied to each validation batch
                num_workers:int=0, # worker processes slicing batches (0 is fastest for tensors in memory)
-               device=None, # where batches go; `None` is fastai's `default_device()` (the GPU if there is one)
+               device=None, # where batches go; None is fastai's default_device() (the GPU if there is one)
               )->DataLoaders:
     "fastai `DataLoaders` of two `TensorDL`s"
     _check_bs(bs)
@@ -80,7 +91,7 @@ def _mnist1d_arrays(n_samples, seed):
 
 # %% ../nbs/02_data.ipynb #3c727bad
 def mnist1d_tensors(n_samples:int=10000, # samples in all: 80% train, 20% test (MNIST-1D's own split)
-                    seed:int=42, # seed of the generator (42 is the `mnist1d` package's default)
+                    seed:int=42, # seed of the generator (42 is the mnist1d package's default)
                    )->tuple:
     "`(x_train, y_train, x_test, y_test)` of MNIST-1D generated locally: float32 (N,1,40) signals, int64 labels"
     if not isinstance(n_samples, int) or n_samples < 10 or n_samples % 10:
@@ -92,8 +103,8 @@ def mnist1d_tensors(n_samples:int=10000, # samples in all: 80% train, 20% test (
 # %% ../nbs/02_data.ipynb #3f487edb
 def mnist1d_dls(n_samples:int=10000, # samples in all: 80% train, 20% valid
                 bs:int=128, # batch size
-                seed:int=42, # seed of the MNIST-1D generator (not of the shuffling: use fastai's `set_seed`)
-                device=None, # where batches go; `None` is fastai's `default_device()`
+                seed:int=42, # seed of the MNIST-1D generator (not of the shuffling: use fastai's set_seed)
+                device=None, # where batches go; None is fastai's default_device()
                )->DataLoaders:
     "fastai `DataLoaders` of MNIST-1D: (bs,1,40) float32 signals, int64 labels; valid is MNIST-1D's test split"
     _check_bs(bs)
@@ -143,8 +154,8 @@ class ImageBatchTfm:
     def __init__(self,
                  mean:tuple, # per-channel mean of the [0,1] pixels
                  std:tuple, # per-channel standard deviation
-                 pad:int=0, # `random_crop` padding; 0 is no crop
-                 flip:bool=False, # `random_flip` with probability 1/2
+                 pad:int=0, # padding of the random crop; 0 is no crop
+                 flip:bool=False, # flip left-right with probability 1/2
                 ): store_attr()
     def __call__(self, b):
         x, y = b
@@ -190,7 +201,7 @@ _CIFAR = {
 def _unpickle(fn:Path)->dict:
     with open(fn, 'rb') as f: return pickle.load(f, encoding='latin1')
 
-def read_cifar(path, # folder with `cifar-10-batches-py/` or `cifar-100-python/`, or its archive
+def read_cifar(path, # folder with cifar-10-batches-py/ or cifar-100-python/, or its archive
                dataset:str='cifar10', # 'cifar10' or 'cifar100'
               )->tuple:
     "`(train, test)` `TensorDS`s of CIFAR-10/100: uint8 images (N,3,32,32), int64 labels (fine ones for CIFAR-100)"
@@ -209,11 +220,11 @@ def read_cifar(path, # folder with `cifar-10-batches-py/` or `cifar-100-python/`
     return split(c['train']), split(c['test'])
 
 # %% ../nbs/02_data.ipynb #27690404
-def cifar_dls(path, # folder with `cifar-10-batches-py/` or `cifar-100-python/`, or the official archive
+def cifar_dls(path, # folder with cifar-10-batches-py/ or cifar-100-python/, or the official archive
               dataset:str='cifar10', # 'cifar10' or 'cifar100'
               bs:int=256, # batch size
               num_workers:int=0, # worker processes slicing batches (0 is fastest: the data is in memory)
-              device=None, # where batches go; `None` is fastai's `default_device()`
+              device=None, # where batches go; None is fastai's default_device()
              )->DataLoaders:
     "fastai `DataLoaders` of CIFAR-10/100: train augmented (crop 32 with padding 4, flip), valid (the test set) only normalised"
     _check_bs(bs)
@@ -239,7 +250,7 @@ def _decode(files:list)->Tensor:
     return torch.from_numpy(out)
 
 # %% ../nbs/02_data.ipynb #e6b3e4ce
-def read_tiny_imagenet(path, # folder with `tiny-imagenet-200/` or `tiny-imagenet-200.zip`
+def read_tiny_imagenet(path, # folder with tiny-imagenet-200/ or tiny-imagenet-200.zip
                       )->tuple:
     "`(train, val)` `TensorDS`s of Tiny ImageNet: uint8 images (N,3,64,64), int64 labels indexing the sorted wnids"
     how = f"Download tiny-imagenet-200.zip by hand from {_TINY_URL} and put it in {{path}} (it is extracted there on first use)."
@@ -261,10 +272,10 @@ def read_tiny_imagenet(path, # folder with `tiny-imagenet-200/` or `tiny-imagene
     return ds(train), ds(val)
 
 # %% ../nbs/02_data.ipynb #0a39559b
-def tiny_imagenet_dls(path, # folder with `tiny-imagenet-200/` or `tiny-imagenet-200.zip`
+def tiny_imagenet_dls(path, # folder with tiny-imagenet-200/ or tiny-imagenet-200.zip
                       bs:int=256, # batch size
                       num_workers:int=0, # worker processes slicing batches (0 is fastest: the data is in memory)
-                      device=None, # where batches go; `None` is fastai's `default_device()`
+                      device=None, # where batches go; None is fastai's default_device()
                      )->DataLoaders:
     "fastai `DataLoaders` of Tiny ImageNet: train augmented (crop 64 with padding 4, flip), valid (`val/`) only normalised"
     _check_bs(bs)

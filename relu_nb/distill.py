@@ -5,14 +5,20 @@
 # %% ../nbs/04_distill.ipynb #4c95673f
 from __future__ import annotations
 from .masked import *
+import os, sys, time
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
+import fastai.learner, fastai.callback.progress
+import fastprogress.fastprogress as fastprogress
+from fastprogress.fastprogress import (ProgressBar, MasterBar, NBProgressBar, NBMasterBar, ConsoleProgressBar,
+                                       ConsoleMasterBar, format_time)
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler, SchedCos
 from fastai.optimizer import SGD
 
 # %% auto #0
-__all__ = ['kd_loss', 'DistillCallback', 'synth_dls', 'synth_mlp', 'fit_torch_sgd', 'finetune']
+__all__ = ['PROGRESS_MODES', 'kd_loss', 'DistillCallback', 'synth_dls', 'synth_mlp', 'fit_torch_sgd', 'finetune', 'progress_mode',
+           'LineProgressBar', 'LineMasterBar', 'master_bar', 'progress_bar', 'use_fitted_progress', 'stage']
 
 # %% ../nbs/04_distill.ipynb #722f14f6
 def kd_loss(student:torch.Tensor, # student logits (B, classes)
@@ -42,7 +48,12 @@ class DistillCallback(Callback):
         self.learn.loss = self.learn.loss_grad.detach().clone()
 
 # %% ../nbs/04_distill.ipynb #e1c98e76
-def synth_dls(n:int=512, d:int=8, c:int=3, bs:int=64, seed:int=0):
+def synth_dls(n:int=512, # points in all: three quarters train, one quarter valid
+              d:int=8, # dimensions of a point
+              c:int=3, # classes
+              bs:int=64, # batch size
+              seed:int=0, # seed of the points and of the teacher that labels them
+             ):
     "Synthetic `DataLoaders`: `n` points in `d` dimensions, `c` classes from a random one-hidden-layer teacher"
     from fastai.data.core import DataLoaders
     from torch.utils.data import TensorDataset
@@ -52,12 +63,21 @@ def synth_dls(n:int=512, d:int=8, c:int=3, bs:int=64, seed:int=0):
     k = n * 3 // 4
     return DataLoaders.from_dsets(TensorDataset(x[:k], y[:k]), TensorDataset(x[k:], y[k:]), bs=bs, num_workers=0)
 
-def synth_mlp(d:int=8, c:int=3, h:int=32) -> nn.Module:
+def synth_mlp(d:int=8, # input dimensions
+              c:int=3, # classes
+              h:int=32, # hidden units: the ReLUs of the model
+             ) -> nn.Module:
     "A one-hidden-layer ReLU MLP for `synth_dls`"
     return nn.Sequential(nn.Linear(d, h), nn.ReLU(), nn.Linear(h, c))
 
 # %% ../nbs/04_distill.ipynb #8b676eb9
-def fit_torch_sgd(learn, epochs:int, lr:float, cbs, wd:float=5e-4, mom:float=0.9):
+def fit_torch_sgd(learn, # the Learner to fit; its optimizer settings are restored afterwards
+                  epochs:int, # epochs to fit
+                  lr:float, # learning rate (a schedule in cbs may change it)
+                  cbs, # callbacks for this fit only, e.g. a ParamScheduler
+                  wd:float=5e-4, # weight decay, added to the gradient of every parameter
+                  mom:float=0.9, # SGD momentum
+                 ):
     "`learn.fit` with SGD as `torch.optim.SGD(params, lr, momentum=mom, weight_decay=wd)` applies it"
     old = learn.opt_func, learn.wd_bn_bias
     learn.opt_func, learn.wd_bn_bias = partial(SGD, mom=mom, wd=wd, decouple_wd=False), True
@@ -81,3 +101,122 @@ def finetune(learn, # a Learner whose model has binary (frozen) masks
     cbs = [ParamScheduler({'lr': SchedCos(lr, 0.)})]
     if teacher is not None: cbs.append(DistillCallback(teacher, T=T))
     return fit_torch_sgd(learn, epochs, lr, cbs, wd=wd, mom=mom)
+
+# %% ../nbs/04_distill.ipynb #52a454b3
+PROGRESS_MODES = ('notebook', 'terminal', 'lines')
+
+def _in_notebook() -> bool:
+    "Whether this runs in a Jupyter kernel that shows HTML (JupyterLab, Notebook, VS Code, Colab)"
+    if 'IPython' not in sys.modules: return False
+    shell = sys.modules['IPython'].get_ipython()
+    return shell is not None and any(c.__name__ == 'ZMQInteractiveShell' for c in type(shell).__mro__)
+
+def progress_mode() -> str:
+    "Where progress goes now: 'notebook' (HTML bars), 'terminal' (console bars) or 'lines' (a log: whole lines only)"
+    mode = os.environ.get('RELU_NB_PROGRESS', '').strip().lower()
+    if mode:
+        if mode not in PROGRESS_MODES:
+            raise ValueError(f"RELU_NB_PROGRESS must be one of {PROGRESS_MODES} or unset, got {mode!r}")
+        return mode
+    if _in_notebook(): return 'notebook'
+    isatty = getattr(sys.stdout, 'isatty', None)
+    return 'terminal' if callable(isatty) and isatty() else 'lines'
+
+# %% ../nbs/04_distill.ipynb #44f9a5b0
+class LineProgressBar(ProgressBar):
+    "A fastprogress bar for logs: a line per finished step ('BCD step 3/40 [00:12<01:49]'); silent in a master bar or with `leave=False`"
+    def __init__(self, gen, # what to iterate over
+                 total:int|None=None, # its length, when len(gen) does not give it
+                 display:bool=True, # print lines at all
+                 leave:bool=True, # False: a transient bar, which prints nothing in a log
+                 parent=None, # a master bar: then this bar prints nothing
+                 master=None, # fastprogress's link from a master bar to its own main bar
+                 comment:str='', # appended to each line
+                 label:str='', # what a step is, at the start of each line (default 'step')
+                 every:int=1, # print every this many steps, and at the last one
+                ):
+        super().__init__(gen, total, display, leave, parent, master, comment)
+        self.display = display and leave and parent is None
+        self.label, self.every = label or 'step', max(int(every), 1)
+
+    def update(self, val):
+        now = time.time()
+        if self.last_v is None:
+            self.on_iter_begin()
+            self.start_t = now
+        self.last_v = val
+        done = self.total is not None and val >= self.total
+        if self.display and val and (val % self.every == 0 or done):
+            el = now - self.start_t
+            left = f"<{format_time(el / val * (self.total - val))}" if self.total else ''
+            extra = f" {self.comment}" if self.comment else ''
+            print(f"{self.label} {val}/{self.total if self.total is not None else '?'} [{format_time(el)}{left}]{extra}", flush=True)
+        if done:
+            self.on_iter_end()
+            self.last_v = None
+
+class LineMasterBar(MasterBar):
+    "A fastprogress master bar for logs: no bar, only the rows written to it, aligned as a table"
+    def __init__(self, gen, # what to iterate over (fastai: the epochs)
+                 total:int|None=None, # its length, when len(gen) does not give it
+                 **kwargs, # the display options of fastprogress's master bars, which a log has no use for
+                ):
+        super().__init__(gen, LineProgressBar, total)
+        self.widths = None
+
+    def write(self, line, # a message, or with table=True the cells of a row
+              table:bool=False, # a row of a table: the first row is its header and sets the column widths
+             ):
+        "Print `line` as it is, or as a row of a table aligned under its header"
+        if not table: return print(line, flush=True)
+        if self.widths is None: self.widths = [max(len(str(c)), 8) for c in line]
+        print('  '.join(str(c).ljust(w) for c, w in zip(line, self.widths)).rstrip(), flush=True)
+
+# %% ../nbs/04_distill.ipynb #3dd2206e
+def master_bar(gen, # what to iterate over (fastai: the epochs)
+               total:int|None=None, # its length, when len(gen) does not give it
+               **kwargs, # fastprogress's master bar options (hide_graph, order, ...)
+              ):
+    "fastprogress's `master_bar` for where the output goes: HTML, console bars, or a `LineMasterBar`"
+    cls = {'notebook': NBMasterBar, 'terminal': ConsoleMasterBar, 'lines': LineMasterBar}[progress_mode()]
+    return cls(gen, total=total, **kwargs)
+
+def progress_bar(gen, # what to iterate over
+                 total:int|None=None, # its length, when len(gen) does not give it
+                 leave:bool=True, # keep the bar when done; False in a log prints nothing
+                 parent=None, # a master bar to nest in
+                 label:str='', # what a step is, for the lines of a log ('BCD step')
+                 every:int=1, # in a log, print every this many steps (and at the last one)
+                 **kwargs, # fastprogress's progress bar options (display, comment, ...)
+                ):
+    "fastprogress's `progress_bar` for where the output goes: HTML or console bars, or a line per step in a log"
+    if parent is not None:  # a child bar is of its master's kind
+        cls = (LineProgressBar if isinstance(parent, LineMasterBar) else NBProgressBar if isinstance(parent, NBMasterBar)
+               else ConsoleProgressBar)
+    else: cls = {'notebook': NBProgressBar, 'terminal': ConsoleProgressBar, 'lines': LineProgressBar}[progress_mode()]
+    if cls is LineProgressBar: kwargs.update(label=label, every=every)
+    return cls(gen, total, leave=leave, parent=parent, **kwargs)
+
+# %% ../nbs/04_distill.ipynb #56b20502
+def use_fitted_progress(on:bool=True, # True: the functions above; False: fastprogress's own
+                       ):
+    "Make fastai's progress display (`Learner.fit`, `validate`, `get_preds`) use `master_bar` and `progress_bar`"
+    mb, pb = (master_bar, progress_bar) if on else (fastprogress.master_bar, fastprogress.progress_bar)
+    for m in (fastai.callback.progress, fastai.learner): m.master_bar, m.progress_bar = mb, pb
+
+use_fitted_progress()
+
+# %% ../nbs/04_distill.ipynb #7faf95a6
+class stage:
+    "Print the line 'stage i/n: name'; as a context manager, also a line with the stage's time at its end"
+    def __init__(self, i:int, # this stage, counted from 1
+                 n:int, # stages in the whole job
+                 name:str, # what the stage does, e.g. 'SNL'
+                ):
+        if not (isinstance(i, int) and isinstance(n, int) and 1 <= i <= n):
+            raise ValueError(f"stage {i!r} of {n!r}: stages are counted from 1 to n, so 1 <= i <= n")
+        self.i, self.n, self.name, self.t0 = i, n, name, time.time()
+        print(f"stage {i}/{n}: {name}", flush=True)
+    def __enter__(self): return self
+    def __exit__(self, typ, *exc):
+        if typ is None: print(f"stage {self.i}/{self.n}: {self.name} done in {format_time(time.time() - self.t0)}", flush=True)

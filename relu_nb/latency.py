@@ -18,18 +18,18 @@ from .masked import MaskedReLU, ReLUSites, masked_relus, relu_counts
 @dataclass(frozen=True)
 class Protocol:
     "The online cost of one ReLU in a PI protocol, with where the number comes from"
-    name:str # key used by `relu_latency(..., protocol=name)`
+    name:str # key used by relu_latency(..., protocol=name)
     s_per_krelu:float # online seconds per 1000 ReLUs (the unit SNL reports)
     source:str # paper, section or table the number is taken from
     @property
     def s_per_relu(self): return self.s_per_krelu/1000
 
 # %% ../nbs/03_latency.ipynb #7c6fa176
-PROTOCOLS = {} # name -> `Protocol`; add entries with `register_protocol`
+PROTOCOLS = {} # name -> Protocol; add entries with register_protocol
 
 def register_protocol(name:str, # key to look the protocol up by
                       s_per_krelu:float, # online seconds per 1000 ReLUs, > 0 (DELPHI: 0.021)
-                      source:str, # where the number comes from (paper and section), shown in `protocols()`
+                      source:str, # where the number comes from (paper and section), shown in protocols()
                       overwrite:bool=False # replace an entry of the same name with different numbers
                      )->Protocol:
     "Add a PI protocol's per-ReLU cost to `PROTOCOLS` and return it"
@@ -50,7 +50,7 @@ register_protocol('delphi', 0.021, 'SNL (Cho et al., ICML 2022) section 4: DELPH
 register_protocol('delphi-deepreduce-fit', 0.019, 'SNL footnote 3: slope of a linear fit of latency on ReLU count, DeepReDuce Table 4')
 
 # %% ../nbs/03_latency.ipynb #eb524375
-def get_protocol(protocol:str # a name in `PROTOCOLS`
+def get_protocol(protocol:str # a name in PROTOCOLS
                 )->Protocol:
     "Look a protocol up by name; an unknown name lists the known ones"
     if protocol not in PROTOCOLS:
@@ -63,7 +63,7 @@ def protocols()->pd.DataFrame:
 
 # %% ../nbs/03_latency.ipynb #a1865d78
 def relu_latency(n_relus, # ReLUs kept: a count (not thousands), or an array of counts
-                 protocol:str='delphi' # a name in `PROTOCOLS`
+                 protocol:str='delphi' # a name in PROTOCOLS
                 ):
     "Online seconds spent on `n_relus` ReLUs under `protocol`: $t \\cdot n_{ReLU}$ (a float, or an array for an array)"
     t = get_protocol(protocol).s_per_relu
@@ -121,23 +121,23 @@ def _check_masks_created(model:nn.Module):
 @dataclass
 class PILatency:
     "The SNL estimate of one input's online PI latency, in seconds"
-    protocol:str # name of the protocol in `PROTOCOLS`
+    protocol:str # name of the protocol in PROTOCOLS
     relus_kept:int # ReLUs evaluated in PI for one input
     relus_total:int # ReLU sites' size for one input (all kept)
     plaintext_s:float # one plaintext inference with all ReLUs linear
-    relu_s:float # `relu_latency(relus_kept, protocol)`
+    relu_s:float # relu_latency(relus_kept, protocol)
     total_s:float = field(init=False) # plaintext_s + relu_s
     def __post_init__(self): self.total_s = self.plaintext_s + self.relu_s
 
 # %% ../nbs/03_latency.ipynb #4dd36e39
 def pi_latency(model:nn.Module, # a converted model whose masks exist (trained or binarized), or a plain model (all ReLUs kept)
-               x:torch.Tensor, # an input batch on the model's device; the latency is per input, timed on `x[:1]`
+               x:torch.Tensor, # an input batch on the model's device; the latency is per input, timed on x[:1]
                eps:float=0.01, # a mask counts as a kept ReLU when > eps (SNL's threshold)
-               protocol:str='delphi', # a name in `PROTOCOLS`
-               plaintext_s:float=None, # a plaintext time already measured (seconds); None measures it with `plaintext_time`
-               n_warmup:int=3, # passed to `plaintext_time`
-               n_runs:int=10, # passed to `plaintext_time`
-               n_threads:int=None # passed to `plaintext_time`
+               protocol:str='delphi', # a name in PROTOCOLS
+               plaintext_s:float=None, # a plaintext time already measured (seconds); None measures it with plaintext_time
+               n_warmup:int=3, # passed to plaintext_time
+               n_runs:int=10, # passed to plaintext_time
+               n_threads:int=None # passed to plaintext_time
               )->PILatency:
     "SNL's online PI latency of one input of `model`: plaintext time + per-ReLU cost of the kept ReLUs"
     get_protocol(protocol)
@@ -208,8 +208,8 @@ def snl_paper_latencies()->pd.DataFrame:
     return pd.read_csv(io.StringIO(_PAPER)).astype({'backbone': 'string'})
 
 # %% ../nbs/03_latency.ipynb #d057c718
-def latency_residuals(df:pd.DataFrame, # needs columns `relus_k` (thousands of ReLUs) and `latency_s` (reported seconds)
-                      protocol:str='delphi' # a name in `PROTOCOLS`
+def latency_residuals(df:pd.DataFrame, # needs columns relus_k (thousands of ReLUs) and latency_s (reported seconds)
+                      protocol:str='delphi' # a name in PROTOCOLS
                      )->pd.DataFrame:
     "Add the ReLU term of each row (`relu_s`), what is left of the reported latency (`residual_s`) and the relative error of the ReLU term alone (`rel_err`)"
     out = df.copy()
@@ -229,7 +229,7 @@ def fit_latency(n_relus, # ReLU counts (not thousands)
     return dict(plaintext_s=float(intercept), s_per_krelu=float(1000*slope))
 
 # %% ../nbs/03_latency.ipynb #91ed4172
-def latency_summary(res:pd.DataFrame # the result of `latency_residuals`
+def latency_summary(res:pd.DataFrame # the result of latency_residuals
                    )->pd.DataFrame:
     "Per table, dataset, method and backbone: rows, mean and range of the residual, max |rel_err|, fitted intercept and slope"
     def one(g):
@@ -244,7 +244,7 @@ def latency_summary(res:pd.DataFrame # the result of `latency_residuals`
 # %% ../nbs/03_latency.ipynb #3d29a00c
 def plot_latency(points:dict=None, # extra labelled points: {label: [(n_relus, seconds) or PILatency, ...]}, e.g. SNL runs of the library
                  plaintext_s:dict=None, # model lines {label: plaintext seconds}; default one line per backbone of SNL Table 2
-                 protocol:str='delphi', # a name in `PROTOCOLS`, for the lines
+                 protocol:str='delphi', # a name in PROTOCOLS, for the lines
                  n_range:tuple=(1e4, 1e6), # ReLU counts spanned by the lines
                  ax=None # a matplotlib axis to draw on
                 ):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_masked.ipynb #fdaf99ac
 from __future__ import annotations
-import warnings
+import sys, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 import pandas as pd
 from torch.nn.modules.lazy import LazyModuleMixin
@@ -13,9 +13,30 @@ from torch.nn.parameter import UninitializedParameter
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['GRANULARITIES', 'use_compiled', 'masked_relu', 'MaskedReLU', 'ReLUSites', 'linearize_', 'masked_relus', 'mask_params',
-           'binarize_', 'set_masks_', 'kept_relus', 'total_relus', 'relu_counts', 'plot_relu_counts',
-           'bench_masked_relu']
+__all__ = ['GRANULARITIES', 'compact_figures', 'use_compiled', 'masked_relu', 'MaskedReLU', 'ReLUSites', 'linearize_',
+           'masked_relus', 'mask_params', 'binarize_', 'set_masks_', 'kept_relus', 'total_relus', 'relu_counts',
+           'plot_relu_counts', 'bench_masked_relu']
+
+# %% ../nbs/00_masked.ipynb #f098f433
+def compact_figures(dpi:int=100, # resolution of the figures (matplotlib's default)
+                    colors:int=64, # at most this many colours: plots have few, and a palette PNG is several times smaller
+                   ):
+    "In IPython and Jupyter, show matplotlib figures as palette PNGs at `dpi`, so that notebooks with outputs stay small"
+    if 'IPython' not in sys.modules: return
+    shell = sys.modules['IPython'].get_ipython()
+    if shell is None: return
+    import io
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    from PIL import Image
+    plt.close(plt.figure())  # loads the backend, which in Jupyter installs its own figure formatter: ours must come after
+    def png(fig):
+        buf = io.BytesIO()
+        fig.canvas.print_figure(buf, format='png', dpi=dpi, bbox_inches='tight')
+        im = Image.open(buf).convert('RGB').quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+        out = io.BytesIO(); im.save(out, format='png', optimize=True)
+        return out.getvalue()
+    shell.display_formatter.formatters['image/png'].for_type(Figure, png)
 
 # %% ../nbs/00_masked.ipynb #04d36048
 # `torch._prelu_kernel` (PReLU with a broadcast slope) is private: fall back to `where` if a torch lacks it
@@ -41,13 +62,14 @@ _compile = dict(on=False, fn=None)
 
 def _eq2(x, alpha): return torch.where(x > 0, x, x * (1 - alpha))
 
-def use_compiled(on:bool=True):
+def use_compiled(on:bool=True, # True: a fused kernel from torch.compile; False: the eager autograd function
+                ):
     "Evaluate every masked ReLU with a `torch.compile`-fused kernel (`True`) or the eager autograd function (`False`)"
     _compile['on'] = on
     if on and _compile['fn'] is None: _compile['fn'] = torch.compile(_eq2)
 
 def masked_relu(x:torch.Tensor, # input of any shape (batch first)
-                alpha:torch.Tensor, # mask, broadcastable to one sample of `x`
+                alpha:torch.Tensor, # mask, broadcastable to one sample of x
                ) -> torch.Tensor:
     "`alpha * relu(x) + (1 - alpha) * x` (SNL Eq. 2), for any real `alpha`"
     alpha = alpha.to(x.dtype)
@@ -66,7 +88,7 @@ def _mask_shape(feature_shape, granularity):
 class MaskedReLU(LazyModuleMixin, nn.Module):
     "A ReLU site with a learnable mask `alpha` (SNL Eq. 2); `alpha` is created on the first forward pass"
     cls_to_become = None
-    def __init__(self, granularity:str='pixel'): # 'pixel', 'channel' or 'layer'
+    def __init__(self, granularity:str='pixel'): # one mask entry per 'pixel', per 'channel', or one for the whole 'layer'
         super().__init__()
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}")
@@ -98,16 +120,19 @@ class MaskedReLU(LazyModuleMixin, nn.Module):
         self._check_init()
         return int(torch.Size(self.feature_shape).numel())
 
-    def kept(self, eps:float=0.01) -> torch.Tensor:
+    def kept(self, eps:float=0.01, # threshold: an entry is kept when alpha > eps
+            ) -> torch.Tensor:
         "Boolean mask of the ReLUs kept at threshold `eps`, expanded to the feature shape"
         self._check_init()
         return (self.alpha.detach() > eps).expand(self.feature_shape)
 
-    def n_kept(self, eps:float=0.01) -> int:
+    def n_kept(self, eps:float=0.01, # threshold: an entry is kept when alpha > eps
+              ) -> int:
         "Number of ReLUs kept at threshold `eps`: $\\|\\mathbb{1}(\\alpha > \\epsilon)\\|_0$ over the feature map"
         return int(self.kept(eps).sum())
 
-    def binarize_(self, eps:float=0.01):
+    def binarize_(self, eps:float=0.01, # threshold: entries above it become 1, the others 0
+                 ):
         "Set `alpha` to $\\mathbb{1}(\\alpha > \\epsilon)$ and freeze it (Algorithm 1, line 11)"
         self._check_init()
         with torch.no_grad(): self.alpha.copy_((self.alpha > eps).to(self.alpha.dtype))
@@ -132,7 +157,9 @@ class MaskedReLU(LazyModuleMixin, nn.Module):
 # %% ../nbs/00_masked.ipynb #af264a6e
 class ReLUSites(nn.Module):
     "One `MaskedReLU` per call site of a reused ReLU module, used in call order within each forward pass"
-    def __init__(self, n_sites:int, granularity:str='pixel'):
+    def __init__(self, n_sites:int, # how many times the module is called per forward pass
+                 granularity:str='pixel', # 'pixel', 'channel' or 'layer', as for MaskedReLU
+                ):
         super().__init__()
         self.sites = nn.ModuleList(MaskedReLU(granularity) for _ in range(n_sites))
         self.calls = 0
@@ -184,7 +211,7 @@ def _hooked_calls(model, x):
     return calls
 
 # %% ../nbs/00_masked.ipynb #62e3b740
-def linearize_(model:nn.Module, # any model with `nn.ReLU` modules
+def linearize_(model:nn.Module, # any model with nn.ReLU modules
                granularity:str='pixel', # mask per 'pixel', 'channel' or 'layer'
                x:torch.Tensor|None=None, # an example batch: creates the masks, and finds reused modules of untraceable models
               ) -> nn.Module:
@@ -224,7 +251,8 @@ def linearize_(model:nn.Module, # any model with `nn.ReLU` modules
     return model
 
 # %% ../nbs/00_masked.ipynb #7d143e00
-def masked_relus(model:nn.Module) -> list[MaskedReLU]:
+def masked_relus(model:nn.Module, # a model converted with linearize_
+                ) -> list[MaskedReLU]:
     "The `MaskedReLU` sites of `model`, in `named_modules` order"
     return [m for m in model.modules() if isinstance(m, MaskedReLU)]
 
@@ -233,17 +261,22 @@ def _sites(model):
     if not sites: raise ValueError(f"{type(model).__name__} has no MaskedReLU: convert it first with linearize_(model)")
     return sites
 
-def mask_params(model:nn.Module) -> list[nn.Parameter]:
+def mask_params(model:nn.Module, # a model converted with linearize_
+               ) -> list[nn.Parameter]:
     "The mask parameters `alpha` of every site of `model`"
     return [m.alpha for m in _sites(model)]
 
-def binarize_(model:nn.Module, eps:float=0.01) -> nn.Module:
+def binarize_(model:nn.Module, # a model converted with linearize_
+              eps:float=0.01, # threshold: entries above it become 1, the others 0
+             ) -> nn.Module:
     "Binarize every mask of `model` at threshold `eps` and freeze it (Algorithm 1, line 11)"
     if not 0 < eps < 1: raise ValueError(f"eps must be in (0, 1), got {eps}")
     for m in _sites(model): m.binarize_(eps)
     return model
 
-def set_masks_(model:nn.Module, value:float) -> nn.Module:
+def set_masks_(model:nn.Module, # a model converted with linearize_ that has seen a batch
+               value:float, # 0. makes every site the identity, 1. every site a ReLU
+              ) -> nn.Module:
     "Fill every mask of `model` with `value` and freeze it (`0.`: all-linear, `1.`: all-ReLU)"
     for m in _sites(model):
         m._check_init()
@@ -251,18 +284,21 @@ def set_masks_(model:nn.Module, value:float) -> nn.Module:
         m.alpha.requires_grad_(False); m.alpha.grad = None; m.binary = value in (0., 1.)
     return model
 
-def kept_relus(model:nn.Module, eps:float=0.01) -> int:
+def kept_relus(model:nn.Module, # a model converted with linearize_
+               eps:float=0.01, # threshold: an entry is kept when alpha > eps
+              ) -> int:
     "Total ReLUs kept at threshold `eps`, read from the masks: SNL's ReLU count"
     return sum(m.n_kept(eps) for m in _sites(model))
 
-def total_relus(model:nn.Module) -> int:
-    "Total ReLU sites' elements of `model`, read from the masks"
+def total_relus(model:nn.Module, # a model converted with linearize_
+               ) -> int:
+    "Total ReLUs of `model` (the elements of every site's feature map), read from the masks"
     return sum(m.n_total for m in _sites(model))
 
 # %% ../nbs/00_masked.ipynb #5b10d31f
 def relu_counts(model:nn.Module, # a plain or a converted model
                 x:torch.Tensor, # an input batch (one sample is enough)
-                eps:float=0.01, # a mask entry counts as kept when `alpha > eps`
+                eps:float=0.01, # threshold: a mask entry counts as kept when alpha > eps
                ) -> pd.DataFrame:
     "Per-site ReLU counts of `model`, measured by a forward pass on `x`, in forward order"
     names = {m: n for n, m in model.named_modules()}
@@ -280,9 +316,11 @@ def relu_counts(model:nn.Module, # a plain or a converted model
     return pd.DataFrame(rows, columns=['site', 'shape', 'total', 'kept'])
 
 # %% ../nbs/00_masked.ipynb #94c8b3e6
-def plot_relu_counts(df:pd.DataFrame, # a `relu_counts` table
-                     ax=None, # a matplotlib axis to draw on
-                     title:str|None=None, log:bool=True):
+def plot_relu_counts(df:pd.DataFrame, # a table from relu_counts
+                     ax=None, # a matplotlib axis to draw on (default: a new figure)
+                     title:str|None=None, # the plot's title (default: the kept and total counts)
+                     log:bool=True, # a logarithmic ReLU axis, so that small sites stay visible
+                    ):
     "Bars of total against kept ReLUs per site (SNL Figure 4 style)"
     import matplotlib.pyplot as plt
     import numpy as np
@@ -300,8 +338,8 @@ def plot_relu_counts(df:pd.DataFrame, # a `relu_counts` table
 # %% ../nbs/00_masked.ipynb #c4bf4748
 def bench_masked_relu(shape=(128, 64, 32, 32), # the tensor to time on
                       n:int=15, # timed repetitions per variant (median reported)
-                      device='cpu',
-                      compiled:bool=True, # also time the `torch.compile`-fused kernel (compiles first)
+                      device='cpu', # where to time: 'cpu' or a GPU such as 'cuda'
+                      compiled:bool=True, # also time the kernel fused by torch.compile (compiles first)
                      ) -> pd.DataFrame:
     "Median forward+backward time of `nn.ReLU`, the naive Eq. 2 and `MaskedReLU`, and ratios to `nn.ReLU`"
     import time

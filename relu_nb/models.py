@@ -22,7 +22,7 @@ def _check_ndim(ndim):
 def conv_bn(ni:int, # input channels
             nf:int, # output channels
             ks:int=3, # kernel size (odd: 'same' padding)
-            stride:int=1,
+            stride:int=1, # stride of the convolution
             ndim:int=2, # 2 for images, 1 for signals
            ) -> nn.Sequential:
     "A bias-free convolution followed by batch norm, padded so that stride 1 keeps the size"
@@ -30,7 +30,8 @@ def conv_bn(ni:int, # input channels
     return nn.Sequential(_CONV[ndim](ni, nf, ks, stride, ks // 2, bias=False), _BN[ndim](nf))
 
 # %% ../nbs/01_models.ipynb #de6de410
-def init_weights_(model:nn.Module) -> nn.Module:
+def init_weights_(model:nn.Module, # initialised in place: every convolution and batch norm in it
+                 ) -> nn.Module:
     "torchvision's ResNet init in place: Kaiming normal (fan-out, ReLU gain) convs, batch norm weight 1 and bias 0"
     for m in model.modules():
         if isinstance(m, (nn.Conv1d, nn.Conv2d)):
@@ -50,12 +51,17 @@ def _check_input(x, ndim, ni, dtype):
         raise ValueError(f"expected a batch of shape (B, {ni}, {spatial}), got {tuple(x.shape)}")
     return x
 
-torch.fx.wrap('_check_input')
+torch.fx.wrap('_check_input');
 
 # %% ../nbs/01_models.ipynb #79fff658
 class BasicBlock(nn.Module):
     "conv-BN-ReLU-conv-BN, plus the shortcut (1x1 conv-BN when the shape changes), then ReLU: two sites"
-    def __init__(self, ni:int, nf:int, stride:int=1, ndim:int=2):
+    def __init__(self,
+                 ni:int, # input channels
+                 nf:int, # output channels
+                 stride:int=1, # stride of the first convolution and of the shortcut
+                 ndim:int=2, # 2 for images, 1 for signals
+                ):
         super().__init__()
         self.cb1, self.relu1 = conv_bn(ni, nf, 3, stride, ndim), nn.ReLU()
         self.cb2, self.relu2 = conv_bn(nf, nf, 3, 1, ndim), nn.ReLU()
@@ -68,9 +74,9 @@ class ResNet(nn.Sequential):
     "CIFAR-style ResNet of `BasicBlock`s: stem conv-BN without ReLU, no max-pool, stages, average pool, linear"
     def __init__(self,
                  layers:tuple, # blocks per stage, e.g. (2, 2, 2, 2) for ResNet18
-                 num_classes:int=10,
+                 num_classes:int=10, # outputs of the linear head
                  widths:tuple=(64, 128, 256, 512), # channels per stage; the first stage has stride 1, the others 2
-                 in_channels:int=3,
+                 in_channels:int=3, # channels of the input (3 for RGB images)
                  ndim:int=2, # 2 for images, 1 for signals
                  stem_ks:int=3, # kernel size of the stem conv
                 ):
@@ -91,18 +97,24 @@ class ResNet(nn.Sequential):
     def forward(self, x): return super().forward(_check_input(x, self.ndim, self.in_channels, self.fc.weight.dtype))
 
 # %% ../nbs/01_models.ipynb #5dbec801
-def resnet18(num_classes:int=10) -> ResNet:
+def resnet18(num_classes:int=10, # 10 for CIFAR-10, 100 for CIFAR-100, 200 for Tiny ImageNet
+            ) -> ResNet:
     "ResNet18 for CIFAR and Tiny ImageNet, SNL convention: 491,520 ReLUs at 32x32"
     return ResNet((2, 2, 2, 2), num_classes)
 
-def resnet34(num_classes:int=10) -> ResNet:
+def resnet34(num_classes:int=10, # 10 for CIFAR-10, 100 for CIFAR-100, 200 for Tiny ImageNet
+            ) -> ResNet:
     "ResNet34 for CIFAR and Tiny ImageNet, SNL convention: 901,120 ReLUs at 32x32"
     return ResNet((3, 4, 6, 3), num_classes)
 
 # %% ../nbs/01_models.ipynb #59f908a6
 class PreActBlock(nn.Module):
     "Pre-activation block BN-ReLU-conv-BN-ReLU-conv plus shortcut (1x1 conv on the activated input when the shape changes)"
-    def __init__(self, ni:int, nf:int, stride:int=1):
+    def __init__(self,
+                 ni:int, # input channels
+                 nf:int, # output channels
+                 stride:int=1, # stride of the first convolution and of the shortcut
+                ):
         super().__init__()
         self.bn1, self.relu1 = nn.BatchNorm2d(ni), nn.ReLU()
         self.conv1 = nn.Conv2d(ni, nf, 3, stride, 1, bias=False)
@@ -121,8 +133,8 @@ class WideResNet(nn.Sequential):
     def __init__(self,
                  depth:int=22, # 6n + 4: n blocks in each of 3 groups
                  widen:int=8, # width factor k: groups of 16k, 32k, 64k channels
-                 num_classes:int=10,
-                 in_channels:int=3,
+                 num_classes:int=10, # outputs of the linear head
+                 in_channels:int=3, # channels of the input (3 for RGB images)
                 ):
         if depth < 10 or (depth - 4) % 6:
             raise ValueError(f"depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, ...), got {depth}")
@@ -143,12 +155,13 @@ class WideResNet(nn.Sequential):
     def forward(self, x): return super().forward(_check_input(x, 2, self.in_channels, self.fc.weight.dtype))
 
 # %% ../nbs/01_models.ipynb #6c5ed6ff
-def wrn22_8(num_classes:int=10) -> WideResNet:
+def wrn22_8(num_classes:int=10, # 10 for CIFAR-10, 100 for CIFAR-100, 200 for Tiny ImageNet
+           ) -> WideResNet:
     "Wide-ResNet 22-8 (widths 16 -> 128/256/512, 3 blocks per group), SNL convention: 1,359,872 ReLUs at 32x32"
     return WideResNet(22, 8, num_classes)
 
 # %% ../nbs/01_models.ipynb #99bc283d
-def resnet1d(num_classes:int=10,
+def resnet1d(num_classes:int=10, # outputs of the linear head (MNIST-1D has 10 classes)
              widths:tuple=(32, 64, 128), # channels per stage (stage strides 1, 2, 2, ...)
              layers:tuple=(1, 1, 1), # blocks per stage
              stem_ks:int=5, # kernel size of the stem conv

@@ -1,0 +1,48 @@
+"""The `relu_nb` command line, run as a user runs it: a separate process whose output goes to a pipe, as in a log."""
+import json, os, re, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def relu_nb(*args, cwd=None, timeout=600):
+    "Run `relu_nb *args` with this checkout's code (not an installed copy) and one PyTorch thread"
+    path = [str(ROOT)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), OMP_NUM_THREADS='1', MPLBACKEND='Agg')
+    env.pop('RELU_NB_PROGRESS', None)  # the command decides from where its output goes: here, a pipe
+    cmd = [sys.executable, '-c', 'import sys; from relu_nb.pipeline import main; sys.exit(main())', *args]
+    return subprocess.run(cmd, cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_help():
+    r = relu_nb('--help')
+    assert r.returncode == 0, r.stderr
+    for cmd in ('run', 'report', 'bench'): assert cmd in r.stdout
+
+
+def test_report():
+    r = relu_nb('report', '--arch', 'resnet18')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith('resnet18: 16 ReLU sites, 491,520 ReLUs')
+    r = relu_nb('report', '--arch', 'resnet18', '--size', '64')
+    assert r.returncode == 0, r.stderr
+    assert '1,966,080 ReLUs' in r.stdout
+
+
+def test_run_to_a_log(tmp_path):
+    "A short `relu_nb run` whose output goes to a pipe: whole lines, one per epoch, and no bar frames; a rerun resumes"
+    args = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--out', str(tmp_path / 'out'))
+    r = relu_nb(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert '\r' not in out and '█' not in out, "progress-bar frames in the output of a run to a pipe"
+    epochs = [l for l in out.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)]
+    assert len(epochs) >= 4, f"expected a line per epoch of the training stages, got:\n{out}"
+    rep = json.loads((tmp_path / 'out' / 'report.json').read_text())
+    assert rep, "report.json is empty"
+    for f in ('report.md', 'snl_model.pth'): assert (tmp_path / 'out' / f).exists()
+    again = relu_nb(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert '\r' not in again.stdout + again.stderr
+    assert not [l for l in again.stdout.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)], \
+        "a rerun in the same folder trained again instead of resuming the finished stages"
