@@ -338,4 +338,5 @@ d = { 'settings': { 'branch': 'main',
                              'relu_nb.snl.reseed': ('snl.html#reseed', 'relu_nb/snl.py'),
                              'relu_nb.snl.snl': ('snl.html#snl', 'relu_nb/snl.py'),
                              'relu_nb.snl.snl_binarize_': ('snl.html#snl_binarize_', 'relu_nb/snl.py'),
+                             'relu_nb.snl.torch_adam': ('snl.html#torch_adam', 'relu_nb/snl.py'),
                              'relu_nb.snl.train_sample': ('snl.html#train_sample', 'relu_nb/snl.py')}}}

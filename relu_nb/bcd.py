@@ -8,9 +8,8 @@ import contextlib, copy, math, os, random, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastprogress.fastprogress import progress_bar
 from .masked import *
-from .distill import finetune
+from .distill import finetune, progress_bar
 from .snl import train_sample
 
 # %% auto #0
@@ -30,7 +29,8 @@ def _pixel_sites(model):
                              "convert it with linearize_(model, granularity='pixel')")
     return sites
 
-def flat_mask(model:nn.Module) -> torch.Tensor:
+def flat_mask(model:nn.Module, # a linearized model with binary pixel-wise masks
+             ) -> torch.Tensor:
     "The binary masks of every site of `model` as one vector (sites in `masked_relus` order, each flattened)"
     sites = _pixel_sites(model)
     bad = [i for i, m in enumerate(sites) if not m.binary or not ((m.alpha == 0) | (m.alpha == 1)).all()]
@@ -39,7 +39,9 @@ def flat_mask(model:nn.Module) -> torch.Tensor:
                          "run snl(...) to the end or call binarize_(model, eps) first")
     return torch.cat([m.alpha.detach().flatten() for m in sites])
 
-def set_flat_mask_(model:nn.Module, flat:torch.Tensor) -> nn.Module:
+def set_flat_mask_(model:nn.Module, # a linearized model with pixel-wise masks
+                   flat:torch.Tensor, # one value per ReLU, laid out as by flat_mask
+                  ) -> nn.Module:
     "Write a vector laid out as by `flat_mask` back into the (frozen) masks of `model`"
     sites = _pixel_sites(model)
     with torch.no_grad():
@@ -47,7 +49,7 @@ def set_flat_mask_(model:nn.Module, flat:torch.Tensor) -> nn.Module:
     return model
 
 # %% ../nbs/06_bcd.ipynb #ae96e453
-def sample_candidates(flat:torch.Tensor, # the current mask, from `flat_mask`
+def sample_candidates(flat:torch.Tensor, # the current mask, from flat_mask
                       drc:int, # ReLUs removed by one try (Delta ReLU Count)
                       rt:int, # tries to draw (Random Tries)
                       generator:torch.Generator, # a CPU generator: the source of randomness
@@ -66,15 +68,15 @@ def bcd_eval_set(learn, # a Learner: samples come from learn.dls.train.dataset
     return train_sample(learn, n, seed)
 
 # %% ../nbs/06_bcd.ipynb #03e329cc
-def candidate_stack(flat:torch.Tensor, # the current mask, from `flat_mask`
-                    cands:torch.Tensor, # `(K, drc)` positions, from `sample_candidates`
+def candidate_stack(flat:torch.Tensor, # the current mask, from flat_mask
+                    cands:torch.Tensor, # (K, drc) positions, from sample_candidates
                    ) -> torch.Tensor:
     "`(K, len(flat))`: the current mask with the positions of each try set to 0"
     return flat.expand(len(cands), -1).clone().scatter_(1, cands.to(flat.device), 0.)
 
 @contextlib.contextmanager
 def candidate_masks(model:nn.Module, # a linearized model with pixel-wise masks
-                    stack:torch.Tensor, # `(K, n_masks)` masks laid out as by `flat_mask`
+                    stack:torch.Tensor, # (K, n_masks) masks laid out as by flat_mask
                    ):
     "Inside the block, `model` takes `K*B` samples and applies mask `stack[k]` to the `k`-th group of `B`"
     sites = _pixel_sites(model)
@@ -89,11 +91,17 @@ def candidate_masks(model:nn.Module, # a linearized model with pixel-wise masks
         for m in sites: m.__dict__.pop('forward', None)
 
 # %% ../nbs/06_bcd.ipynb #e52edfea
-def drop_pct(c_ref:int, c:int, n:int) -> float:
+def drop_pct(c_ref:int, # correct count of the current mask
+             c:int, # correct count of the try
+             n:int, # samples scored
+            ) -> float:
     "Accuracy drop in percentage points of a try with `c` correct of `n`, against `c_ref` (Algorithm 2, line 10)"
     return 100 * (c_ref - c) / n
 
-def accept_count(c_ref:int, n:int, adt:float) -> int:
+def accept_count(c_ref:int, # correct count of the current mask
+                 n:int, # samples scored
+                 adt:float, # Accuracy Degradation Tolerance, percentage points
+                ) -> int:
     "Smallest count `c` in `[0, n]` with `drop_pct(c_ref, c, n) < adt`; `n + 1` when there is none"
     lo, hi = 0, n + 1
     while lo < hi:
@@ -104,7 +112,11 @@ def accept_count(c_ref:int, n:int, adt:float) -> int:
 
 # %% ../nbs/06_bcd.ipynb #8234014d
 @torch.no_grad()
-def eval_masks(model:nn.Module, x:torch.Tensor, y:torch.Tensor, bs:int=256) -> tuple:
+def eval_masks(model:nn.Module, # the network with its current masks
+               x:torch.Tensor, # inputs
+               y:torch.Tensor, # labels
+               bs:int=256, # samples per forward pass
+              ) -> tuple:
     "Per-sample correctness and margin (true logit minus best other) of `model` in eval mode"
     model.eval()
     out = torch.cat([model(x[i:i + bs]) for i in range(0, len(y), bs)])
@@ -129,7 +141,7 @@ def _choice(chosen, c, loss, c_ref, n, tries, accepted, scored):
     return dict(chosen=chosen, correct=c, drop=drop_pct(c_ref, c, n), loss=loss / n, tries=tries, accepted=accepted, scored=scored / n)
 
 @torch.no_grad()
-def choose_reference(model:nn.Module, # the network, its masks set to `flat`
+def choose_reference(model:nn.Module, # the network, its masks set to flat
                      flat:torch.Tensor, # the current mask (flat_mask)
                      cands:torch.Tensor, # the tries, (RT, DRC) positions (sample_candidates)
                      x:torch.Tensor, # inputs of the evaluation set
@@ -152,7 +164,7 @@ def choose_reference(model:nn.Module, # the network, its masks set to `flat`
 
 # %% ../nbs/06_bcd.ipynb #09ffbe09
 @torch.no_grad()
-def choose_fast(model:nn.Module, # the network, its masks set to `flat`
+def choose_fast(model:nn.Module, # the network, its masks set to flat
                 flat:torch.Tensor, # the current mask (flat_mask)
                 cands:torch.Tensor, # the tries, (RT, DRC) positions (sample_candidates)
                 x:torch.Tensor, # inputs of the evaluation set
@@ -302,7 +314,7 @@ def bcd(learn, # a Learner whose model has binary pixel-wise masks (e.g. after s
         correct, margin = eval_masks(model, x, y, bs)
         c_base = ck['c_base'] if ck else int(correct.sum())  # eval-set count at the last finetune (or the start)
         steps = range(len(rows), len(rows) + math.ceil((count - budget) / drc))
-        for i, step in enumerate(steps if quiet else progress_bar(steps, leave=False)):
+        for i, step in enumerate(steps if quiet else progress_bar(steps, label='BCD step', every=max(1, len(steps) // 20))):
             t0 = time.perf_counter()
             cands = sample_candidates(flat, min(drc, count - budget), rt, gen)
             c_ref = int(correct.sum())
@@ -354,7 +366,7 @@ def plot_bcd(history:pd.DataFrame): # what bcd returned
 def bench_bcd_eval(learn, # a Learner at the starting point (binary masks); it ends in the last run's state
                    budget:int, # the target budget of every run
                    repeats:int=1, # runs per mode, in the order reference, fast, fast, reference, ... (ABBA)
-                   **kwargs, # passed to `bcd` (drc, rt, adt, finetune_epochs, teacher, n_eval, seed, ...)
+                   **kwargs, # passed to bcd (drc, rt, adt, finetune_epochs, teacher, n_eval, seed, ...)
                   ) -> pd.DataFrame:
     "BCD to `budget` in reference and in fast mode from the same start: speed, work and accuracy per mode, and ratios"
     start, rng, runs, masks = copy.deepcopy(learn.model.state_dict()), _rng_states(learn), [], []

@@ -343,9 +343,11 @@ def run_bench(budgets=BENCH_BUDGETS, # ReLUs to keep: counts, or fractions of al
     speed_budget = counts[len(counts) // 2] if speed else None
     for i, s in enumerate(seeds):
         if snl_from is not None: B.take_snl(s, Path(snl_from))
-        for k, (name, f, args) in enumerate(B.units(s, methods, ablation, speed_budget if i == 0 else None)):
+        units = B.units(s, methods, ablation, speed_budget if i == 0 else None)
+        for k, (name, f, args) in enumerate(units):
             if B.done(s, name): continue
-            if not quiet: print(f"seed {s} ({i + 1}/{len(seeds)}), unit {k + 1}: {name} ...", flush=True)
+            n = f"/{k + len(list(B.units(s, methods, ablation, speed_budget if i == 0 else None))) - k}" if B.done(s, 'snl-sweep') else ''
+            if not quiet: print(f"seed {s} ({i + 1}/{len(seeds)}), unit {k + 1}{n}: {name}", flush=True)
             t = time.time()
             row = dict(unit=name, seed=s, **f(s, *args), wall=time.time() - t)
             B.add(s, row)
@@ -370,7 +372,8 @@ def _main(rows):
     if 'acc' not in rows: return rows.iloc[:0]
     return rows[rows.method.isin(BENCH_METHODS) & rows.acc.notna() & ~rows.unit.str.contains('/')]
 
-def bench_summary(rows:pd.DataFrame) -> pd.DataFrame:
+def bench_summary(rows:pd.DataFrame, # bench_rows
+                 ) -> pd.DataFrame:
     "Mean, standard deviation and range of the accuracy over seeds, per method and budget, with the ReLUs kept and the training used"
     df = _main(rows)
     if not len(df): return pd.DataFrame()
@@ -381,7 +384,8 @@ def bench_summary(rows:pd.DataFrame) -> pd.DataFrame:
     s['method'], s['budget'] = pd.Categorical(s.method, BENCH_METHODS), s.budget.astype(int)
     return s.sort_values(['budget', 'method'], ascending=[False, True]).reset_index(drop=True)
 
-def drc_summary(rows:pd.DataFrame) -> pd.DataFrame:
+def drc_summary(rows:pd.DataFrame, # bench_rows
+               ) -> pd.DataFrame:
     "BCD's accuracy per budget and DRC (the ablation of BCD Fig. 5a): mean, range and training over seeds"
     if 'acc' not in rows: return pd.DataFrame()
     df = rows[(rows.method == 'snl+bcd') & rows.acc.notna()]

@@ -14,7 +14,7 @@ from fastai.learner import Learner
 from fastai.metrics import accuracy
 from .models import resnet18, resnet34, wrn22_8, resnet1d
 from .data import mnist1d_dls, cifar_dls, tiny_imagenet_dls
-from .distill import finetune
+from .distill import finetune, stage
 from .snl import snl, pretrain, plot_snl, reseed
 from .latency import pi_latency, plot_latency
 
@@ -52,7 +52,12 @@ def make_model(arch:str, # a key of ARCHS
     return ARCHS[arch][0](num_classes=num_classes)
 
 # %% ../nbs/09_pipeline.ipynb #5fc6d44e
-def save_checkpoint(model:nn.Module, path, arch:str, num_classes:int, granularity:str|None='pixel', **info):
+def save_checkpoint(model:nn.Module, # a linearized (or plain) model
+                    path, # file to write
+                    arch:str, # its architecture, a key of ARCHS
+                    num_classes:int, # outputs of its head
+                    granularity:str|None='pixel', # its mask granularity, or None for a plain model
+                    **info): # anything else to keep with it (e.g. the accuracy)
     "Save `model` (weights and masks) with what `load_checkpoint` needs to rebuild it"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix('.tmp')
@@ -61,8 +66,9 @@ def save_checkpoint(model:nn.Module, path, arch:str, num_classes:int, granularit
                     info=info), tmp)
     tmp.replace(path)  # never leave a half-written checkpoint behind
 
-def load_checkpoint(path, # a file written by `save_checkpoint` (e.g. `relu_nb run`'s `snl_model.pth`)
-                    map_location='cpu') -> nn.Module:
+def load_checkpoint(path, # a file written by save_checkpoint (e.g. relu_nb run's snl_model.pth)
+                    map_location='cpu', # where the tensors go, as torch.load takes it
+                   ) -> nn.Module:
     "Rebuild the model saved at `path`: architecture, masks (binary and frozen if they were) and weights, in eval mode"
     ck = torch.load(path, map_location=map_location, weights_only=False)
     model = make_model(ck['arch'], ck['num_classes'])
@@ -88,8 +94,14 @@ def _total_relus(arch, dataset):
 def check_run(dataset:str='mnist1d', # a key of DATASETS
               arch:str|None=None, # a key of ARCHS, or None for the data set's default
               budget:float=0.1, # a count, or a fraction of the total when below 1
-              epochs:int=20, snl_epochs:int=300, finetune_epochs:int=10, # as in run_pipeline
-              lasso:float|str='auto', lasso_frac:float=30., granularity:str='pixel', data:str|None=None, bs:int|None=None,
+              epochs:int=20, # training epochs of the all-ReLU and all-linear networks
+              snl_epochs:int=300, # most SNL epochs
+              finetune_epochs:int=10, # KD finetune epochs
+              lasso:float|str='auto', # SNL's lambda0: 'auto' or a number
+              lasso_frac:float=30., # with lasso='auto': lambda0 as a multiple of the median mask gradient
+              granularity:str='pixel', # 'pixel' or 'channel'
+              data:str|None=None, # folder of the CIFAR / TinyImageNet archive
+              bs:int|None=None, # batch size, or None for the data set's
              ) -> int:
     "Check the settings of `run_pipeline` before any work (a ValueError names the problem and the fix); return the budget in ReLUs"
     if dataset not in DATASETS: raise ValueError(f"unknown data set {dataset!r}: choose one of {', '.join(sorted(DATASETS))}")
@@ -161,18 +173,18 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
     def learner(model): return Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
     def fit(learn, fn):
         with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()): return fn(learn)
-    def stage(i, name, key):
+    def begin(i, name, key):
         "Load stage `key` if it is done; else announce it and seed everything, so that its result does not depend on earlier stages having run here"
         st = stages.load(key)
         if st: loaded.append(key)
         else:
-            if not quiet: print(f"stage {i}/5: {name}", flush=True)
+            if not quiet: stage(i, 5, name)
             reseed(seed, dls)
         return st
 
     # 1. all-ReLU network
     base = learner(make_model(arch, n_cls))
-    if st := stage(1, f'all-ReLU {arch}, {epochs} epochs', 'relu'): base.model.load_state_dict(st['state_dict']); times['relu'] = st['time']
+    if st := begin(1, f'all-ReLU {arch}, {epochs} epochs', 'relu'): base.model.load_state_dict(st['state_dict']); times['relu'] = st['time']
     else:
         t = time.time(); fit(base, lambda l: pretrain(l, epochs)); times['relu'] = time.time() - t
         stages.save('relu', base.model, time=times['relu'])
@@ -180,7 +192,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
 
     # 2. all-linear network, trained the same way
     lin = learner(set_masks_(linearize_(make_model(arch, n_cls), x=xb[:2].cpu()), 0.))
-    if st := stage(2, f'all-linear {arch}, {epochs} epochs', 'linear'): lin.model.load_state_dict(st['state_dict']); times['linear'] = st['time']
+    if st := begin(2, f'all-linear {arch}, {epochs} epochs', 'linear'): lin.model.load_state_dict(st['state_dict']); times['linear'] = st['time']
     else:
         t = time.time(); fit(lin, lambda l: pretrain(l, epochs)); times['linear'] = time.time() - t
         stages.save('linear', lin.model, time=times['linear'])
@@ -189,7 +201,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
     # 3. SNL to the budget, binarized (and batch norm recalibrated)
     teacher = copy.deepcopy(base.model).eval()
     learn = learner(linearize_(copy.deepcopy(base.model).cpu(), granularity, x=xb[:2].cpu()).to(device))
-    if st := stage(3, f'SNL to {b:,} of {total:,} ReLUs', 'snl'):
+    if st := begin(3, f'SNL to {b:,} of {total:,} ReLUs', 'snl'):
         binarize_(learn.model); learn.model.load_state_dict(st['state_dict'])
         history, times['snl'] = pd.DataFrame(st['history']), st['time']
         history.attrs.update(st['attrs'])
@@ -208,7 +220,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
     count = kept_relus(learn.model)
 
     # 4. KD finetune
-    if st := stage(4, f'KD finetune, {finetune_epochs} epochs', 'finetune'):
+    if st := begin(4, f'KD finetune, {finetune_epochs} epochs', 'finetune'):
         learn.model.load_state_dict(st['state_dict']); times['finetune'] = st['time']
     else:
         t = time.time(); fit(learn, lambda l: finetune(l, teacher, finetune_epochs)); times['finetune'] = time.time() - t
@@ -216,7 +228,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
     acc_final = _accuracy(learn)
 
     # 5. latency and outputs
-    if not quiet: print("stage 5/5: latency and report", flush=True)
+    if not quiet: stage(5, 5, 'latency and report')
     x1 = xb[:1].to(device)
     lat_relu = pi_latency(base.model.eval(), x1)
     lat_snl = pi_latency(learn.model.eval(), x1)
@@ -267,10 +279,11 @@ def _write_outputs(out, report, history, model, x1, lat_relu, lat_snl):
     ax.figure.savefig(out / 'latency.png', dpi=100, bbox_inches='tight'); plt.close('all')
 
 # %% ../nbs/09_pipeline.ipynb #12d2557c
-def relu_report(arch:str='resnet18', # one of `ARCHS`
+def relu_report(arch:str='resnet18', # a key of ARCHS
                 granularity:str='pixel', # mask per 'pixel', 'channel' or 'layer'
                 size:int|None=None, # spatial size of the input (default: the architecture's own)
-                num_classes:int=10):
+                num_classes:int=10, # outputs of the head
+               ):
     "Convert `arch`, count its ReLU sites with a forward pass, and return the `relu_counts` table"
     model = make_model(arch, num_classes)
     shape = ARCHS[arch][1]

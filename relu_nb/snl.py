@@ -19,10 +19,9 @@ from .distill import *
 from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['torch_adam', 'MaskNoWDCallback', 'LassoCallback', 'reseed', 'train_sample', 'mask_grad_median', 'auto_lasso',
-           'ReluCountCallback', 'LassoScheduleCallback', 'BudgetStopCallback', 'snl_binarize_', 'recalibrate_bn_',
-           'BinarizeCallback', 'snl', 'plot_snl', 'mask_iou', 'consecutive_iou', 'conv1d_net', 'pretrain',
-           'bench_snl_step']
+__all__ = ['MaskNoWDCallback', 'LassoCallback', 'reseed', 'train_sample', 'mask_grad_median', 'auto_lasso', 'ReluCountCallback',
+           'LassoScheduleCallback', 'BudgetStopCallback', 'snl_binarize_', 'recalibrate_bn_', 'BinarizeCallback',
+           'torch_adam', 'snl', 'plot_snl', 'mask_iou', 'consecutive_iou', 'conv1d_net', 'pretrain', 'bench_snl_step']
 
 # %% ../nbs/05_snl.ipynb #a9039519
 class MaskNoWDCallback(Callback):
@@ -120,8 +119,8 @@ class ReluCountCallback(Callback):
                  snapshots:bool=True, # keep the binary mask of every epoch
                  thresholded:bool=True, # evaluate a thresholded copy on the validation set after every epoch
                  calib:tuple|None=None, # (x, y): also evaluate it with batch norm recalibrated on x
-                 budget:int|None=None, # the budget and window of the window rule, used when thresholding
-                 window:float|None=None):
+                 budget:int|None=None, # the budget of the window rule, used when thresholding
+                 window:float|None=None): # the window of the window rule (see snl_binarize_)
         self.eps, self.snapshots, self.thresholded, self.calib, self.budget, self.window = eps, snapshots, thresholded, calib, budget, window
     def before_fit(self):
         self.sites = masked_relus(self.learn.model)
@@ -227,8 +226,8 @@ class BinarizeCallback(Callback):
     "After the fit (also when stopped at the budget) binarize and freeze every mask, recalibrate batch norm, and drop the optimizer"
     order = 64
     def __init__(self, eps:float=0.01, # threshold (Algorithm 1, line 11)
-                 budget:int|None=None, # B and window: the window rule of snl_binarize_
-                 window:float|None=None,
+                 budget:int|None=None, # B, for the window rule of snl_binarize_
+                 window:float|None=None, # the window rule's share of B (None: threshold at eps only)
                  calib:tuple|None=None): # (x, y) to recalibrate batch norm on, or None to leave the statistics alone
         self.eps, self.budget, self.window, self.calib = eps, budget, window, calib
     def after_fit(self):
@@ -237,7 +236,12 @@ class BinarizeCallback(Callback):
         self.learn.opt = None  # the mask phase's Adam (with mask state) must not carry over into a later fit
 
 # %% ../nbs/05_snl.ipynb #850a6286
-torch_adam = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.)  # torch.optim.Adam's defaults in fastai's Adam
+def torch_adam(params, # the parameters, or parameter groups, to optimize
+               lr:float=1e-3, # learning rate
+               **kwargs, # passed on to fastai's Adam
+              ):
+    "fastai's Adam with torch.optim.Adam's defaults (betas 0.9 and 0.999, eps 1e-8) and no weight decay: the optimizer of SNL's official code"
+    return Adam(params, lr, **{**dict(mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.), **kwargs})
 
 def _check_snl_input(model, budget, lasso, lasso_frac, kappa, eps, max_epochs, lr, mask_lr, window):
     if not masked_relus(model):
@@ -344,7 +348,8 @@ def mask_iou(m1:torch.Tensor, # binary mask at the smaller budget
     n1 = int(m1.sum())
     return float((m1 & m2).sum()) / n1 if n1 else 1.
 
-def consecutive_iou(history:pd.DataFrame) -> pd.Series:
+def consecutive_iou(history:pd.DataFrame, # what snl returned, with its mask snapshots
+                   ) -> pd.Series:
     "`mask_iou` of each epoch's mask with the previous epoch's (the mask with fewer ReLUs comes first)"
     ms, out = history.attrs['masks'], []
     for a, b in zip(ms[:-1], ms[1:]):
@@ -353,7 +358,11 @@ def consecutive_iou(history:pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=history.epoch.iloc[1:].values, name='iou')
 
 # %% ../nbs/05_snl.ipynb #d67d7fe8
-def conv1d_net(c_in:int=1, length:int=16, n_classes:int=3, width:int=8) -> nn.Module:
+def conv1d_net(c_in:int=1, # input channels
+               length:int=16, # input length (the layers work at any length)
+               n_classes:int=3, # outputs
+               width:int=8, # channels of both convolutions
+              ) -> nn.Module:
     "A two-conv 1-D CNN (a fixture for channel-wise examples)"
     return nn.Sequential(nn.Conv1d(c_in, width, 3, padding=1), nn.BatchNorm1d(width), nn.ReLU(),
                          nn.Conv1d(width, width, 3, padding=1), nn.BatchNorm1d(width), nn.ReLU(),
@@ -387,8 +396,12 @@ def _now(learn):
 
 def bench_snl_step(make_model, # () -> a fresh all-ReLU model
                    x_shape:tuple, # shape of one input sample, e.g. (3, 32, 32)
-                   n_classes:int=10, bs:int=32, n_batches:int=8, repeats:int=3,
-                   device=None, compiled:bool=False, # also time `use_compiled(True)`
+                   n_classes:int=10, # classes of the random labels
+                   bs:int=32, # batch size
+                   n_batches:int=8, # batches per timed epoch (the first one warms up and is not counted)
+                   repeats:int=3, # epochs per variant, interleaved
+                   device=None, # 'cpu', 'cuda', ... (default: cuda when available)
+                   compiled:bool=False, # also time use_compiled(True)
                   ) -> pd.DataFrame:
     "Median seconds per training batch of a plain model and of the same model under SNL, and their ratio"
     from fastai.data.core import DataLoaders
