@@ -156,6 +156,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
                  out:str='relu_nb_out', # output folder
                  fresh:bool=False, # ignore finished stages in out and start over
                  quiet:bool=False, # no progress output
+                 secure:bool=True, # also measure both networks in SPU, when its environment exists (relu_nb secure --setup)
                 ) -> dict:
     "Train, SNL to `budget`, KD finetune, evaluate against all-ReLU and all-linear, estimate PI latency; write reports to `out`"
     b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs)
@@ -242,11 +243,15 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
                   latency_s=dict(protocol=lat_snl.protocol, all_relu=lat_relu.total_s, snl=lat_snl.total_s,
                                  plaintext=lat_snl.plaintext_s, snl_relus=lat_snl.relu_s),
                   seconds=times, loaded_stages=loaded, device=str(device), checkpoint='snl_model.pth')
-    _write_outputs(out, report, history, learn.model, x1, lat_relu, lat_snl)
+    from relu_nb.secure import secure_report  # lazy: relu_nb.secure sits above this module
+    sec = None if not secure else secure_report({'all-ReLU': base.model, 'SNL': learn.model}, x1,
+                        weights=('public', 'secret') if arch == 'resnet1d' else ('public',))  # None without SPU's environment
+    if sec is not None: report['secure'] = sec['rows']
+    _write_outputs(out, report, history, learn.model, x1, lat_relu, lat_snl, secure_md=sec and sec['markdown'])
     return report
 
 # %% ../nbs/09_pipeline.ipynb #75a3aaf7
-def _write_outputs(out, report, history, model, x1, lat_relu, lat_snl):
+def _write_outputs(out, report, history, model, x1, lat_relu, lat_snl, secure_md=None):
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
     (out / 'report.json').write_text(json.dumps(report, indent=1))
@@ -268,8 +273,9 @@ def _write_outputs(out, report, history, model, x1, lat_relu, lat_snl):
     md += ['', f"Latency: plaintext time of one inference on this device ({lat['plaintext']*1e3:.2f} ms) + "
            f"0.021 s per 1000 ReLUs kept (SNL section 4). Seconds per stage: " +
            ', '.join(f"{k} {v:.0f}" for k, v in report['seconds'].items()) +
-           (f" (loaded from {out}: {', '.join(report['loaded_stages'])})" if report['loaded_stages'] else ''), '',
-           '![SNL](snl.png)', '', '![ReLUs per site](relus.png)', '', '![latency](latency.png)', '']
+           (f" (loaded from {out}: {', '.join(report['loaded_stages'])})" if report['loaded_stages'] else ''), '']
+    if secure_md: md += ['## Secure inference, measured in SPU', '', secure_md, '']
+    md += ['![SNL](snl.png)', '', '![ReLUs per site](relus.png)', '', '![latency](latency.png)', '']
     (out / 'report.md').write_text('\n'.join(md))
     if len(history): plot_snl(history).savefig(out / 'snl.png', dpi=100); plt.close('all')
     fig, ax = plt.subplots(figsize=(8, 3.5)); plot_relu_counts(relu_counts(model, x1), ax=ax)
@@ -303,7 +309,8 @@ def _run_args(a):
 def _run(a):
     try: check_run(**_run_args(a))
     except ValueError as e: raise UsageError(str(e)) from None
-    run_pipeline(**_run_args(a), snl_lr=a.snl_lr, mask_lr=a.mask_lr, seed=a.seed, device=a.device, out=a.out, fresh=a.fresh, quiet=a.quiet)
+    run_pipeline(**_run_args(a), snl_lr=a.snl_lr, mask_lr=a.mask_lr, seed=a.seed, device=a.device, out=a.out, fresh=a.fresh, quiet=a.quiet,
+                 secure=not a.no_secure)
     print((Path(a.out) / 'report.md').read_text().split('\n\n![')[0])
     print(f"\nwrote {a.out}/: report.json, report.md, snl_history.csv, snl.png, relus.png, latency.png, snl_model.pth")
 
@@ -341,6 +348,7 @@ def main(argv:list[str]|None=None): # arguments (default: the process's own)
     r.add_argument('--out', default='relu_nb_out', help='output folder; finished stages there are resumed')
     r.add_argument('--fresh', action='store_true', help='start over, ignoring finished stages in --out')
     r.add_argument('--quiet', action='store_true', help='no progress output')
+    r.add_argument('--no-secure', action='store_true', help="skip the measurement in SPU (made only when SPU's environment exists)")
     r.set_defaults(func=_run)
     c = sub.add_parser('report', help='convert a model and print its per-site ReLU counts',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -349,8 +357,9 @@ def main(argv:list[str]|None=None): # arguments (default: the process's own)
     c.add_argument('--size', type=int, default=None, help="input size, e.g. 64 for TinyImageNet (default: the architecture's own)")
     c.add_argument('--num-classes', type=int, default=10, help='classes of the head')
     c.set_defaults(func=_report)
-    from relu_nb.bench import bench_parser
-    bench_parser(sub)
+    from relu_nb.bench import bench_parser  # lazy: the benchmark and secure inference sit above this module
+    from relu_nb.secure import secure_parser
+    bench_parser(sub); secure_parser(sub)
     a = p.parse_args(argv)
     try: a.func(a)
     except UsageError as e:

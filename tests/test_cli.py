@@ -31,13 +31,14 @@ def test_report():
 
 def test_run_to_a_log(tmp_path):
     "A short `relu_nb run` whose output goes to a pipe: whole lines, one per epoch, and no bar frames; a rerun resumes"
-    args = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--out', str(tmp_path / 'out'))
+    args = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure', '--out', str(tmp_path / 'out'))
     r = relu_nb(*args, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout + r.stderr
     assert '\r' not in out and '█' not in out, "progress-bar frames in the output of a run to a pipe"
     epochs = [l for l in out.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)]
     assert len(epochs) >= 4, f"expected a line per epoch of the training stages, got:\n{out}"
+    for i in range(1, 6): assert f'stage {i}/5: ' in out, f"no line for stage {i} of 5 in:\n{out}"
     rep = json.loads((tmp_path / 'out' / 'report.json').read_text())
     assert rep, "report.json is empty"
     for f in ('report.md', 'snl_model.pth'): assert (tmp_path / 'out' / f).exists()
@@ -46,3 +47,13 @@ def test_run_to_a_log(tmp_path):
     assert '\r' not in again.stdout + again.stderr
     assert not [l for l in again.stdout.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)], \
         "a rerun in the same folder trained again instead of resuming the finished stages"
+
+
+def test_bad_arguments():
+    "Bad settings: one line on standard error naming the problem and the fix, exit status 2, no traceback, no work"
+    for args, says in ((('run', '--budget', '0'), '--budget must be positive'), (('run', '--epochs', '-1'), '--epochs must be'),
+                       (('run', '--dataset', 'cifar10'), '--data DIR'), (('bench', '--rt', '0'), 'rt must be an int >= 1')):
+        r = relu_nb(*args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert r.stderr.count('\n') == 1 and says in r.stderr and 'Traceback' not in r.stderr, (args, r.stderr)
+        assert r.stdout == '', (args, r.stdout)
