@@ -578,7 +578,7 @@ def bench_report(out, # a run_bench folder
     (out / 'bench.md').write_text('\n'.join(md) + '\n')
     return res
 
-# %% ../nbs/10_bench.ipynb #c736ff43
+# %% ../nbs/10_bench.ipynb #1067133d
 def fill_site_kept(out, # a run_bench folder
                    device=None, # where to rebuild the masks (default: the CPU)
                   ) -> int:
