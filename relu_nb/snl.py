@@ -5,7 +5,7 @@
 # %% ../nbs/05_snl.ipynb #4c6a38b9
 from __future__ import annotations
 from .masked import *
-import contextlib, copy, random, time, warnings
+import contextlib, copy, random, time, types, warnings
 from functools import partial
 import pandas as pd
 import torch, torch.nn as nn, torch.distributed as dist
@@ -260,6 +260,8 @@ def recalibrate_bn_(model:nn.Module, # any model; one without batch norm is retu
     if not bns: return model
     rank, size = world() if ranks else (0, 1)
     modes, moms = [(m, m.training) for m in model.modules()], [b.momentum for b in bns]
+    synced = [b for b in bns if isinstance(b, nn.SyncBatchNorm)]  # (a copy taken during a data-parallel fit on GPUs)
+    for b in synced: b.forward = types.MethodType(nn.modules.batchnorm._BatchNorm.forward, b)  # each process its own batches
     model.eval()
     for b in bns: b.reset_running_stats(); b.momentum = None; b.train()  # momentum None: a cumulative average
     try:
@@ -275,6 +277,7 @@ def recalibrate_bn_(model:nn.Module, # any model; one without batch norm is retu
     finally:
         for b, mo in zip(bns, moms): b.momentum = mo
         for m, t in modes: m.training = t
+        for b in synced: del b.forward
     return model
 
 class BinarizeCallback(Callback):
