@@ -18,11 +18,12 @@ from .distill import finetune
 from .snl import snl, pretrain, mask_iou, reseed, train_sample, snl_binarize_, recalibrate_bn_, _valid_acc
 from .bcd import bcd, bench_bcd_eval, _save_atomic
 from .pipeline import _accuracy, UsageError
-from .baselines import run_baseline, relu_groups, cull_
+from .baselines import run_baseline, relu_groups, cull_, random_linearize_
 
 # %% auto #0
 __all__ = ['BENCH_BUDGETS', 'BENCH_METHODS', 'BudgetSnapshotCallback', 'snl_sweep', 'load_snapshot_', 'run_bench', 'bench_rows',
-           'bench_summary', 'drc_summary', 'bench_claims', 'plot_bench', 'bench_report', 'bench_parser']
+           'bench_summary', 'drc_summary', 'bench_claims', 'plot_bench', 'bench_report', 'fill_site_kept',
+           'bench_parser']
 
 # %% ../nbs/10_bench.ipynb #b41fec7c
 def _clone_state(model):
@@ -111,6 +112,10 @@ def _save_json(obj, path):
     tmp = Path(f"{path}.tmp"); tmp.write_text(json.dumps(obj, indent=1, default=_plain)); os.replace(tmp, path)
 
 def _acc(learn): return 100 * _accuracy(learn)  # valid accuracy in %
+
+def _site_kept(model, eps=0.01):
+    "ReLUs kept per site, in forward order of registration"
+    return {n: int(m.kept(eps).sum()) for n, m in model.named_modules() if isinstance(m, MaskedReLU)}
 
 def _stage_kept(model, eps=0.01):
     "Share of each stage's ReLUs kept, in forward order"
@@ -230,7 +235,7 @@ class _Bench:
         return dict(method='snl', budget=b, relus=kept_relus(learn.model), relus_eps=snap['relus_eps'], acc=_acc(learn),
                     acc_soft=100 * a['soft'], acc_thresholded=100 * a['thresholded'], acc_before=100 * a.get('recalibrated', a['thresholded']),
                     snl_epochs=snap['epochs'], train_epochs=snap['epochs'] + c['finetune_epochs'],
-                    stage_kept=_stage_kept(learn.model), seconds=time.time() - t)
+                    stage_kept=_stage_kept(learn.model), site_kept=_site_kept(learn.model), seconds=time.time() - t)
 
     def bcd_start(self, seed, b):
         "A Learner at BCD's start for budget `b` (SNL at the reference budget, finetuned), its count and SNL epochs, or None and why"
@@ -258,7 +263,7 @@ class _Bench:
                     drc=kw['drc'], drc_share=kw['drc'] / start, steps=len(h), tries=int(h.tries.sum()), accepted=int(h.accepted_early.sum()),
                     finetunes=h.attrs['finetunes'], bcd_epochs=h.attrs['finetune_epochs_total'],
                     train_epochs=snl_epochs + c['finetune_epochs'] + h.attrs['finetune_epochs_total'],
-                    eval_seconds=float(h.eval_seconds.sum()), stage_kept=_stage_kept(learn.model), seconds=time.time() - t)
+                    eval_seconds=float(h.eval_seconds.sum()), stage_kept=_stage_kept(learn.model), site_kept=_site_kept(learn.model), seconds=time.time() - t)
 
     def baseline(self, seed, method, b):
         self.seed(seed); t = time.time()
@@ -266,7 +271,7 @@ class _Bench:
         with learn.no_bar(), learn.no_logging():
             r = run_baseline(learn, method, b, self.teacher(seed), self.cfg['finetune_epochs'], **(dict(seed=seed) if method == 'random' else {}))
         return dict(method=method, budget=b, relus=r['relus'], acc=100 * r['acc'], acc_before=100 * r['acc_linearized'],
-                    train_epochs=self.cfg['finetune_epochs'], stage_kept=_stage_kept(learn.model), seconds=time.time() - t)
+                    train_epochs=self.cfg['finetune_epochs'], stage_kept=_stage_kept(learn.model), site_kept=_site_kept(learn.model), seconds=time.time() - t)
 
     def speed(self, seed, b):
         "BCD to `b` in reference and in fast mode from the same start, one after the other"
@@ -572,6 +577,30 @@ def bench_report(out, # a run_bench folder
         md[-1:-1] = ["\n## BCD: fast against reference mode\n", _md_table(pd.DataFrame(speed['table']))]
     (out / 'bench.md').write_text('\n'.join(md) + '\n')
     return res
+
+# %% ../nbs/10_bench.ipynb #1067133d
+def fill_site_kept(out, # a run_bench folder
+                   device=None, # where to rebuild the masks (default: the CPU)
+                  ) -> int:
+    "Add the per-site kept counts to finished units that lack them (rows of an older run_bench), from the saved models and masks; returns how many"
+    out = Path(out)
+    cfg = json.loads((out / 'config.json').read_text())
+    total = total_relus(linearize_(resnet1d(), x=torch.zeros(2, 1, 40)))
+    B = _Bench(out, cfg, cfg['budgets'], total, mnist1d_dls(cfg['n_samples'], cfg['bs'], device=device or 'cpu'), device or 'cpu')
+    n = 0
+    for d in sorted(out.glob('seed*')):
+        seed = int(d.name[4:])
+        for r in B.rows(seed):
+            if 'site_kept' in r or r.get('method') not in BENCH_METHODS or 'acc' not in r: continue
+            learn, b = B.learner(B.student(seed)), r['budget']
+            if r['method'] == 'snl': learn.model.load_state_dict(torch.load(d / f'snl_{b}.pth', map_location='cpu'))
+            elif r['method'] == 'snl+bcd':
+                tag = '' if r['unit'] == f'snl+bcd@{b}' else f"_drc{r['drc']}"
+                learn.model.load_state_dict(torch.load(d / f'bcd_{b}{tag}.ckpt', map_location='cpu', weights_only=False)['model'])
+            elif r['method'] == 'random': random_linearize_(learn.model, b, seed)
+            else: cull_(learn.model, b, learn.dls.train)
+            B.add(seed, dict(r, site_kept=_site_kept(learn.model))); n += 1
+    return n
 
 # %% ../nbs/10_bench.ipynb #82ef8b46
 def _bench(a):
