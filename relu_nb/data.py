@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #d246e5d7
 from __future__ import annotations
-import pickle, random, tarfile, tempfile, warnings, zipfile
+import hashlib, http.client, os, pickle, random, shutil, socket, tarfile, tempfile, threading, time, urllib.error, urllib.request, warnings, zipfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -19,11 +19,13 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import default_device
+from fastai.data.external import URLs, fastai_path
 
 # %% auto #0
 __all__ = ['CIFAR10_STATS', 'CIFAR100_STATS', 'TINY_IMAGENET_STATS', 'TensorDS', 'TensorDL', 'tensor_dls', 'mnist1d_tensors',
-           'mnist1d_dls', 'show_signals', 'random_crop', 'random_flip', 'ImageBatchTfm', 'read_cifar', 'cifar_dls',
-           'read_tiny_imagenet', 'tiny_imagenet_dls']
+           'mnist1d_dls', 'show_signals', 'random_crop', 'random_flip', 'ImageBatchTfm', 'DownloadError',
+           'download_file', 'read_cifar', 'download_cifar', 'cifar_dls', 'read_tiny_imagenet', 'download_tiny_imagenet',
+           'tiny_imagenet_dls']
 
 # %% ../nbs/02_data.ipynb #b551a6b9
 class TensorDS:
@@ -166,25 +168,96 @@ class ImageBatchTfm:
     def __repr__(self): return f"{type(self).__name__}(mean={self.mean}, std={self.std}, pad={self.pad}, flip={self.flip})"
 
 # %% ../nbs/02_data.ipynb #7d52e947
-def _extract(archive:Path, folder:str):
-    "Extract `archive` (.tar.gz or .zip) next to itself; `folder` appears only once complete"
-    with tempfile.TemporaryDirectory(dir=archive.parent) as tmp:
+def _extract(archive:Path, # a .tar.gz, .tgz or .zip file
+             folder:str, # the folder it holds
+             dest:Path|None=None, # where `folder` goes (default: next to the archive)
+            ):
+    "Extract `archive` into `dest`; `dest/folder` appears only once complete"
+    dest = Path(dest or archive.parent); dest.mkdir(parents=True, exist_ok=True)
+    print(f"extracting {archive.name}", flush=True)
+    with tempfile.TemporaryDirectory(dir=dest) as tmp:
         if archive.suffix == '.zip':
             with zipfile.ZipFile(archive) as z: z.extractall(tmp)
         else:
             with tarfile.open(archive) as t: t.extractall(tmp, **({'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}))
-        if not (Path(tmp) / folder).is_dir(): raise FileNotFoundError(f"{archive} holds no folder {folder}/: is it the official archive?")
-        (Path(tmp) / folder).rename(archive.parent / folder)
+        if not (Path(tmp) / folder).is_dir(): raise FileNotFoundError(f"{archive} holds no folder {folder}/: is it the right archive?")
+        if not (dest / folder).exists(): (Path(tmp) / folder).rename(dest / folder)  # unless another process got there first
 
-def _locate(path, folder:str, archive:str, how:str)->Path:
-    "The data folder `folder` in `path` (or `path` itself), extracting `archive` there first if only it is there"
+def _dirs(path)->tuple:
+    "`(data, archives)`: the folder the data goes in and the one its archive goes in: both `path`, or fastai's when `path` is None"
+    if path is None: return fastai_path('data'), fastai_path('archive')
     path = Path(path).expanduser()
-    if path.name == folder and path.is_dir(): return path
-    if not (path / folder).is_dir():
-        if not (path / archive).is_file():
-            raise FileNotFoundError(f"No {folder}/ folder and no {archive} archive in {path}. {how.format(path=path)}")
-        _extract(path / archive, folder)
-    return path / folder
+    return path, path
+
+def _find(path, layouts:list)->Path|None:
+    "The first data folder of `layouts` (pairs of folder and archive names) in `path` or `path` itself, extracting an archive if only it is there"
+    data, archives = _dirs(path)
+    for folder, _ in layouts:
+        if data.name == folder and data.is_dir(): return data
+    for folder, _ in layouts:
+        if (data / folder).is_dir(): return data / folder
+    for folder, archive in layouts:
+        for d in dict.fromkeys((data, archives)):
+            if (d / archive).is_file():
+                _extract(d / archive, folder, data)
+                return data / folder
+
+def _locate(path, layouts:list, how:str)->Path:
+    "Like `_find`, but a `FileNotFoundError` naming what was looked for, and `how` to get it, when nothing is there"
+    if (root := _find(path, layouts)) is not None: return root
+    data = _dirs(path)[0]
+    raise FileNotFoundError(f"No {' or '.join(f + '/' for f, _ in layouts)} folder and no {' or '.join(a for _, a in layouts)} "
+                            f"archive in {data}. {how.format(path=data)}")
+
+# %% ../nbs/02_data.ipynb #45b3bbd7
+class DownloadError(ConnectionError):
+    "A download that could not be made or checked; the message names the file to get by hand and the folder to put it in"
+
+def _urlopen(url, timeout):
+    "`urllib`'s urlopen with `timeout` on the whole of connecting and the answer's headers (name resolution included)"
+    box = {}
+    def get():
+        try: box['r'] = urllib.request.urlopen(urllib.request.Request(url, headers={'User-Agent': 'relu_nb'}), timeout=timeout)
+        except BaseException as e: box['e'] = e
+    t = threading.Thread(target=get, daemon=True); t.start(); t.join(timeout)
+    if t.is_alive(): raise TimeoutError(f"no answer within {timeout:g} s")
+    if 'e' in box: raise box['e']
+    return box['r']
+
+def _reason(e:Exception, timeout:float)->str:
+    r = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', None) or e
+    if isinstance(r, (TimeoutError, socket.timeout)) and 'within' not in str(r): return f"no answer within {timeout:g} s"
+    return str(r) or type(r).__name__
+
+def download_file(url:str, # where to download from
+                  dest, # the file to write (its folder is created)
+                  timeout:float=10., # seconds to wait for the server, when connecting and for each read
+                  check=None, # a function of the downloaded file: what is wrong with it (a string), or None when it is right
+                 )->Path:
+    "Download `url` to `dest` with progress lines; without a network, a `DownloadError` within about `timeout` seconds"
+    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f'{dest.name}.{os.getpid()}.part')
+    by_hand = f"download {dest.name} from {url} on a machine with a network and put it in {dest.parent}: the next call finds it there"
+    t0, size = time.time(), 0
+    try:
+        with _urlopen(url, timeout) as r, open(tmp, 'wb') as f:
+            total = int(r.headers.get('Content-Length') or 0)
+            print(f"downloading {url}" + (f" ({total / 2**20:,.1f} MB)" if total else ''), flush=True)
+            quarter = 1
+            while chunk := r.read(2**20):
+                f.write(chunk); size += len(chunk)
+                if total and size < total and size * 4 >= quarter * total:
+                    print(f"  {dest.name}: {size / 2**20:,.1f} of {total / 2**20:,.1f} MB", flush=True); quarter += 1
+        if total and size < total: raise OSError(f"the connection closed after {size:,} of {total:,} bytes")
+    except (OSError, http.client.HTTPException) as e:
+        tmp.unlink(missing_ok=True)
+        raise DownloadError(f"Could not download {url} ({_reason(e, timeout)}). Without a network, {by_hand}.") from None
+    if check is not None and (problem := check(tmp)):
+        tmp.unlink()
+        raise DownloadError(f"{url} was downloaded, but {problem}, so it was not kept. Try again, or {by_hand}.")
+    tmp.replace(dest)
+    print(f"downloaded {dest} in {time.time() - t0:.0f} s", flush=True)
+    return dest
 
 # %% ../nbs/02_data.ipynb #e39da689
 CIFAR10_STATS = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
@@ -193,48 +266,17 @@ CIFAR100_STATS = (0.5071, 0.4867, 0.4408), (0.2675, 0.2565, 0.2761)
 _CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar.html'
 _CIFAR = {
     'cifar10': dict(folder='cifar-10-batches-py', archive='cifar-10-python.tar.gz', meta='batches.meta', names='label_names',
-                    train=[f'data_batch_{i}' for i in range(1, 6)], test=['test_batch'], labels='labels', stats=CIFAR10_STATS),
+                    train=[f'data_batch_{i}' for i in range(1, 6)], test=['test_batch'], labels='labels', stats=CIFAR10_STATS,
+                    classes=10, url='https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz', md5='c58f30108f718f92721af3b95e74349a',
+                    fastai_folder='cifar10', fastai_archive='cifar10.tgz', fastai_url=URLs.CIFAR),
     'cifar100': dict(folder='cifar-100-python', archive='cifar-100-python.tar.gz', meta='meta', names='fine_label_names',
-                     train=['train'], test=['test'], labels='fine_labels', stats=CIFAR100_STATS)}
+                     train=['train'], test=['test'], labels='fine_labels', stats=CIFAR100_STATS,
+                     classes=100, url='https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz', md5='eb9058c3a382ffc7106e4002c42a8d85',
+                     fastai_folder='cifar100', fastai_archive='cifar100.tgz', fastai_url=URLs.CIFAR_100)}
 
 # %% ../nbs/02_data.ipynb #7d3cb60a
 def _unpickle(fn:Path)->dict:
     with open(fn, 'rb') as f: return pickle.load(f, encoding='latin1')
-
-def read_cifar(path, # folder with cifar-10-batches-py/ or cifar-100-python/, or its archive
-               dataset:str='cifar10', # 'cifar10' or 'cifar100'
-              )->tuple:
-    "`(train, test)` `TensorDS`s of CIFAR-10/100: uint8 images (N,3,32,32), int64 labels (fine ones for CIFAR-100)"
-    if dataset not in _CIFAR: raise ValueError(f"dataset must be one of {list(_CIFAR)}, got {dataset!r}")
-    c = _CIFAR[dataset]
-    how = (f"Download the CIFAR python version, {c['archive']}, by hand from {_CIFAR_URL} and put it in {{path}} "
-           f"(it is extracted there on first use), or put its extracted folder {c['folder']}/ there.")
-    root = _locate(path, c['folder'], c['archive'], how)
-    vocab = _unpickle(root / c['meta'])[c['names']]
-    def split(files):
-        parts = [_unpickle(root / f) for f in files]
-        x = np.concatenate([p['data'] for p in parts])
-        if x.dtype != np.uint8 or x.shape[1] != 3072: raise ValueError(f"{root}: expected uint8 rows of 3072 pixels, got {x.dtype} {x.shape}")
-        y = np.concatenate([p[c['labels']] for p in parts])
-        return TensorDS(torch.from_numpy(x.reshape(-1, 3, 32, 32)), torch.from_numpy(y).long(), vocab)
-    return split(c['train']), split(c['test'])
-
-# %% ../nbs/02_data.ipynb #27690404
-def cifar_dls(path, # folder with cifar-10-batches-py/ or cifar-100-python/, or the official archive
-              dataset:str='cifar10', # 'cifar10' or 'cifar100'
-              bs:int=256, # batch size
-              num_workers:int=0, # worker processes slicing batches (0 is fastest: the data is in memory)
-              device=None, # where batches go; None is fastai's default_device()
-             )->DataLoaders:
-    "fastai `DataLoaders` of CIFAR-10/100: train augmented (crop 32 with padding 4, flip), valid (the test set) only normalised"
-    _check_bs(bs)
-    trn, tst = read_cifar(path, dataset)
-    stats = _CIFAR[dataset]['stats']
-    return tensor_dls(trn, tst, bs, ImageBatchTfm(*stats, pad=4, flip=True), ImageBatchTfm(*stats), num_workers, device)
-
-# %% ../nbs/02_data.ipynb #f9c88999
-TINY_IMAGENET_STATS = (0.480, 0.448, 0.398), (0.277, 0.269, 0.282)
-_TINY_URL = 'http://cs231n.stanford.edu/tiny-imagenet-200.zip'
 
 def _decode(files:list)->Tensor:
     "uint8 (N,3,H,W) tensor of the images in `files` as RGB (grey ones converted), decoded on a thread pool"
@@ -246,15 +288,117 @@ def _decode(files:list)->Tensor:
         a = load(files[i])
         if a.shape != first.shape: raise ValueError(f"{files[i]} is {a.shape[2]}x{a.shape[1]}, the others {first.shape[2]}x{first.shape[1]}")
         out[i] = a
+    if len(files) > 10_000: print(f"decoding {len(files):,} images", flush=True)
     with ThreadPoolExecutor() as ex: list(ex.map(put, range(len(files))))
     return torch.from_numpy(out)
 
+def _cifar_batches(root:Path, c:dict)->tuple:
+    "CIFAR's python version: `(train, test)` from the pickled batches in `root`"
+    vocab = _unpickle(root / c['meta'])[c['names']]
+    def split(files):
+        parts = [_unpickle(root / f) for f in files]
+        x = np.concatenate([p['data'] for p in parts])
+        if x.dtype != np.uint8 or x.shape[1] != 3072: raise ValueError(f"{root}: expected uint8 rows of 3072 pixels, got {x.dtype} {x.shape}")
+        y = np.concatenate([p[c['labels']] for p in parts])
+        return TensorDS(torch.from_numpy(x.reshape(-1, 3, 32, 32)), torch.from_numpy(y).long(), vocab)
+    return split(c['train']), split(c['test'])
+
+def _cifar_folders(root:Path, c:dict)->tuple:
+    "fastai's copies: `(train, test)` from the PNG files under `root/train` and `root/test`, labelled by the folder each is in"
+    files = {s: sorted((root / s).rglob('*.png')) for s in ('train', 'test')}
+    vocab = sorted({f.parent.name for f in files['train']})
+    if len(vocab) != c['classes']:
+        raise ValueError(f"{root / 'train'} has PNG images in {len(vocab)} folders, but CIFAR-{c['classes']} has {c['classes']} classes: "
+                         "is it the complete data set?")
+    idx = {n: i for i, n in enumerate(vocab)}
+    def split(s):
+        if not files[s]: raise FileNotFoundError(f"No PNG images under {root / s}")
+        if (odd := {f.parent.name for f in files[s]} - set(idx)): raise ValueError(f"{root / s} has classes not in train/: {sorted(odd)}")
+        return TensorDS(_decode(files[s]), torch.tensor([idx[f.parent.name] for f in files[s]]), vocab)
+    return split('train'), split('test')
+
+def _cifar_how(c:dict)->str:
+    return (f"Pass download=True to get fastai's copy ({c['fastai_url']}), or download the CIFAR python version, {c['archive']}, "
+            f"from {_CIFAR_URL} and put it in {{path}} (it is extracted there on first use).")
+
+def read_cifar(path=None, # folder with the data or its archive (see the text); None: fastai's data folder
+               dataset:str='cifar10', # 'cifar10' or 'cifar100'
+              )->tuple:
+    "`(train, test)` `TensorDS`s of CIFAR-10/100: uint8 images (N,3,32,32), int64 labels (fine ones for CIFAR-100)"
+    if dataset not in _CIFAR: raise ValueError(f"dataset must be one of {list(_CIFAR)}, got {dataset!r}")
+    c = _CIFAR[dataset]
+    root = _locate(path, [(c['folder'], c['archive']), (c['fastai_folder'], c['fastai_archive'])], _cifar_how(c))
+    if (root / c['meta']).is_file(): return _cifar_batches(root, c)
+    if (root / 'train').is_dir() and (root / 'test').is_dir(): return _cifar_folders(root, c)
+    raise FileNotFoundError(f"{root} holds neither CIFAR's python batches ({c['meta']}, ...) nor the folders train/ and test/ of fastai's copy")
+
+# %% ../nbs/02_data.ipynb #d022b3fd
+def _fastai_check(url:str):
+    "A `download_file` check against the size and MD5 of the first MB that fastai keeps for `url` (fastai/data/download_checks.py)"
+    import fastai.data
+    from fastdownload.core import checks_module, path_stats, read_checks
+    want = read_checks(checks_module(fastai.data)).get(url)
+    def check(f):
+        if want and tuple(path_stats(f)) != tuple(want): return f"it does not match fastai's checksum for it (size and MD5 {path_stats(f)}, expected {tuple(want)})"
+    return check
+
+def _md5_check(md5:str):
+    "A `download_file` check against the MD5 of the whole file"
+    def check(f):
+        h = hashlib.md5()
+        with open(f, 'rb') as fh:
+            while b := fh.read(2**22): h.update(b)
+        if h.hexdigest() != md5: return f"its MD5 is {h.hexdigest()}, not the published {md5}"
+    return check
+
+def download_cifar(dataset:str='cifar10', # 'cifar10' or 'cifar100'
+                   path=None, # folder for the data and its archive; None: fastai's, where untar_data puts them
+                   source:str='fastai', # 'fastai': fastai's copy (URLs.CIFAR, URLs.CIFAR_100); 'official': the python version from Toronto
+                   url:str|None=None, # where to get the same archive instead (a mirror); None: the source's own URL
+                   timeout:float=10., # seconds to wait for the server before giving up
+                  )->Path:
+    "Download and extract CIFAR-10/100 unless one of its layouts is there already; return the folder `read_cifar` reads"
+    if dataset not in _CIFAR: raise ValueError(f"dataset must be one of {list(_CIFAR)}, got {dataset!r}")
+    if source not in ('fastai', 'official'): raise ValueError(f"source must be 'fastai' or 'official', got {source!r}")
+    c = _CIFAR[dataset]
+    layouts = [(c['folder'], c['archive']), (c['fastai_folder'], c['fastai_archive'])]
+    if (root := _find(path, layouts)) is not None: return root
+    data, archives = _dirs(path)
+    if source == 'fastai': folder, name, src, check = c['fastai_folder'], c['fastai_archive'], c['fastai_url'], _fastai_check
+    else: folder, name, src, check = c['folder'], c['archive'], c['url'], lambda u: _md5_check(c['md5']) if u == c['url'] else None
+    url = url or src
+    _extract(download_file(url, archives / name, timeout, check(url)), folder, data)
+    return data / folder
+
+# %% ../nbs/02_data.ipynb #27690404
+def cifar_dls(path=None, # folder with the data or its archive (see read_cifar); None: fastai's data folder
+              dataset:str='cifar10', # 'cifar10' or 'cifar100'
+              bs:int=256, # batch size
+              num_workers:int=0, # worker processes slicing batches (0 is fastest: the data is in memory)
+              device=None, # where batches go; None is fastai's default_device()
+              download:bool=False, # fetch the data when it is not in path (see download_cifar)
+              source:str='fastai', # with download: 'fastai' (fastai's copy) or 'official' (the python version from Toronto)
+             )->DataLoaders:
+    "fastai `DataLoaders` of CIFAR-10/100: train augmented (crop 32 with padding 4, flip), valid (the test set) only normalised"
+    _check_bs(bs)
+    if dataset not in _CIFAR: raise ValueError(f"dataset must be one of {list(_CIFAR)}, got {dataset!r}")
+    if download: path = download_cifar(dataset, path, source)
+    trn, tst = read_cifar(path, dataset)
+    stats = _CIFAR[dataset]['stats']
+    return tensor_dls(trn, tst, bs, ImageBatchTfm(*stats, pad=4, flip=True), ImageBatchTfm(*stats), num_workers, device)
+
+# %% ../nbs/02_data.ipynb #f9c88999
+TINY_IMAGENET_STATS = (0.480, 0.448, 0.398), (0.277, 0.269, 0.282)
+_TINY_URL = 'http://cs231n.stanford.edu/tiny-imagenet-200.zip'
+_TINY = [('tiny-imagenet-200', 'tiny-imagenet-200.zip')]
+
 # %% ../nbs/02_data.ipynb #e6b3e4ce
-def read_tiny_imagenet(path, # folder with tiny-imagenet-200/ or tiny-imagenet-200.zip
+def read_tiny_imagenet(path=None, # folder with tiny-imagenet-200/ or tiny-imagenet-200.zip; None: fastai's data folder
                       )->tuple:
     "`(train, val)` `TensorDS`s of Tiny ImageNet: uint8 images (N,3,64,64), int64 labels indexing the sorted wnids"
-    how = f"Download tiny-imagenet-200.zip by hand from {_TINY_URL} and put it in {{path}} (it is extracted there on first use)."
-    root = _locate(path, 'tiny-imagenet-200', 'tiny-imagenet-200.zip', how)
+    how = (f"Pass download=True to get it, or download tiny-imagenet-200.zip from {_TINY_URL} and put it in {{path}} "
+           "(it is extracted there on first use).")
+    root = _locate(path, _TINY, how)
     wnids = sorted((root / 'wnids.txt').read_text().split())
     idx = {w: i for i, w in enumerate(wnids)}
     train = []
@@ -272,13 +416,25 @@ def read_tiny_imagenet(path, # folder with tiny-imagenet-200/ or tiny-imagenet-2
     return ds(train), ds(val)
 
 # %% ../nbs/02_data.ipynb #0a39559b
-def tiny_imagenet_dls(path, # folder with tiny-imagenet-200/ or tiny-imagenet-200.zip
+def download_tiny_imagenet(path=None, # folder for the data and its archive; None: fastai's data and archive folders
+                           url:str|None=None, # where to get tiny-imagenet-200.zip instead (a mirror); None: Stanford's
+                           timeout:float=10., # seconds to wait for the server before giving up
+                          )->Path:
+    "Download and extract Tiny ImageNet unless it is there already; return the folder `read_tiny_imagenet` reads"
+    if (root := _find(path, _TINY)) is not None: return root
+    data, archives = _dirs(path)
+    _extract(download_file(url or _TINY_URL, archives / _TINY[0][1], timeout), _TINY[0][0], data)
+    return data / _TINY[0][0]
+
+def tiny_imagenet_dls(path=None, # folder with tiny-imagenet-200/ or tiny-imagenet-200.zip; None: fastai's data folder
                       bs:int=256, # batch size
                       num_workers:int=0, # worker processes slicing batches (0 is fastest: the data is in memory)
                       device=None, # where batches go; None is fastai's default_device()
+                      download:bool=False, # fetch the data when it is not in path (see download_tiny_imagenet)
                      )->DataLoaders:
     "fastai `DataLoaders` of Tiny ImageNet: train augmented (crop 64 with padding 4, flip), valid (`val/`) only normalised"
     _check_bs(bs)
+    if download: path = download_tiny_imagenet(path)
     trn, val = read_tiny_imagenet(path)
     return tensor_dls(trn, val, bs, ImageBatchTfm(*TINY_IMAGENET_STATS, pad=4, flip=True),
                       ImageBatchTfm(*TINY_IMAGENET_STATS), num_workers, device)

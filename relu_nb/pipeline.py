@@ -12,15 +12,19 @@ import pandas as pd
 import torch, torch.nn as nn
 from fastai.learner import Learner
 from fastai.metrics import accuracy
+from fastai.callback.schedule import ParamScheduler, combined_cos
+from fastai.callback.fp16 import MixedPrecision  # also gives Learner.to_fp16 and to_bf16
+from fastai.callback.channelslast import ChannelsLast
 from .models import resnet18, resnet34, wrn22_8, resnet1d
-from .data import mnist1d_dls, cifar_dls, tiny_imagenet_dls
-from .distill import finetune, stage
+from .data import mnist1d_dls, cifar_dls, tiny_imagenet_dls, DownloadError
+from .distill import finetune, fit_torch_sgd, stage
 from .snl import snl, pretrain, plot_snl, reseed
-from .latency import pi_latency, plot_latency
+from .latency import pi_latency, plot_latency, snl_paper_latencies
 
 # %% auto #0
-__all__ = ['ARCHS', 'DATASETS', 'make_dls', 'make_model', 'save_checkpoint', 'load_checkpoint', 'check_run', 'run_pipeline',
-           'relu_report', 'UsageError', 'main']
+__all__ = ['ARCHS', 'DATASETS', 'RECIPES', 'make_dls', 'make_model', 'pretrain_one_cycle', 'amp_precision', 'Recipe',
+           'recipe_table', 'step_seconds', 'paper_comparison', 'save_checkpoint', 'load_checkpoint', 'check_run',
+           'Stages', 'run_pipeline', 'relu_report', 'UsageError', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #19ea573b
 # constructor and the input shape of one sample it is made for
@@ -36,13 +40,15 @@ DATASETS = dict(
 def make_dls(dataset:str, # a key of DATASETS
              data:str|None=None, # folder with the data (CIFAR, TinyImageNet); MNIST-1D is generated
              bs:int|None=None, # batch size (default: 128 for MNIST-1D, 256 otherwise, as in the paper)
-             device=None): # where batches go (default: fastai's default device)
+             device=None, # where batches go (default: fastai's default device)
+             download:bool=False): # fetch CIFAR / TinyImageNet when it is not there (data None: into fastai's data folder)
     "The `DataLoaders` of `dataset`"
     if dataset not in DATASETS: raise ValueError(f"unknown data set {dataset!r}; choose one of {sorted(DATASETS)}")
     if dataset == 'mnist1d': return mnist1d_dls(bs=bs or 128, device=device)
-    if data is None: raise ValueError(f"{dataset} is read from the official archive: pass the folder that holds it (--data DIR)")
-    if dataset == 'tinyimagenet': return tiny_imagenet_dls(data, bs=bs or 256, device=device)
-    return cifar_dls(data, dataset, bs=bs or 256, device=device)
+    if data is None and not download:
+        raise ValueError(f"{dataset} is read from its archive: pass the folder that holds it (--data DIR), or download it (--download)")
+    if dataset == 'tinyimagenet': return tiny_imagenet_dls(data, bs=bs or 256, device=device, download=download)
+    return cifar_dls(data, dataset, bs=bs or 256, device=device, download=download)
 
 def make_model(arch:str, # a key of ARCHS
                num_classes:int, # outputs of the head
@@ -50,6 +56,147 @@ def make_model(arch:str, # a key of ARCHS
     "A fresh all-ReLU model of `arch`"
     if arch not in ARCHS: raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHS)}")
     return ARCHS[arch][0](num_classes=num_classes)
+
+# %% ../nbs/09_pipeline.ipynb #5082fd43
+# per recipe: what it does, its settings, and per data set the epochs of each stage
+RECIPES = dict(
+    paper=dict(about="the SNL paper's schedule", schedule='step', lr=0.1, precision='fp32', channels_last=False, reference=True,
+               epochs=dict(mnist1d=20, cifar10=160, cifar100=160, tinyimagenet=100),
+               snl_epochs=dict(mnist1d=300, cifar10=2000, cifar100=2000, tinyimagenet=2000),
+               finetune_epochs=dict(mnist1d=10, cifar10=100, cifar100=100, tinyimagenet=100)),
+    fast=dict(about="one-cycle, mixed precision, channels_last, short finetune", schedule='one_cycle', lr=0.1, precision='auto',
+              channels_last=True, reference=False,
+              epochs=dict(mnist1d=10, cifar10=30, cifar100=30, tinyimagenet=30),
+              snl_epochs=dict(mnist1d=300, cifar10=100, cifar100=100, tinyimagenet=100),
+              finetune_epochs=dict(mnist1d=5, cifar10=20, cifar100=20, tinyimagenet=20)))
+
+def pretrain_one_cycle(learn, # a Learner with an all-ReLU (or all-linear) model
+                       epochs:int, # total epochs
+                       lr:float=0.1, # peak learning rate
+                       wd:float=5e-4, # weight decay (coupled L2, as torch's SGD and the paper's recipe)
+                       pct_start:float=0.25, # share of the steps over which the learning rate warms up
+                       div:float=25., # the learning rate starts at lr/div
+                       div_final:float=1e5, # and ends at lr/div_final
+                       moms:tuple=(0.95, 0.85, 0.95), # SGD momentum at the start, at the peak and at the end
+                      ):
+    "Train with fastai's one-cycle schedule (that of `fit_one_cycle`), SGD and the paper's weight decay: the `fast` recipe's pretraining"
+    if epochs < 1: raise ValueError(f"epochs must be at least 1, got {epochs}")
+    scheds = {'lr': combined_cos(pct_start, lr / div, lr, lr / div_final), 'mom': combined_cos(pct_start, *moms)}
+    return fit_torch_sgd(learn, epochs, lr, ParamScheduler(scheds), wd=wd, mom=moms[0])
+
+# %% ../nbs/09_pipeline.ipynb #d947b0dc
+def amp_precision(capability:tuple|None, # a CUDA device's compute capability, e.g. (7, 5) for a T4; None for a CPU
+                 )->str:
+    "The mixed precision `fast` uses: 'bf16' where bfloat16 is native (compute capability 8.0 and up), 'fp16' on older GPUs, 'fp32' without one"
+    if capability is None: return 'fp32'
+    return 'bf16' if tuple(capability) >= (8, 0) else 'fp16'
+
+class Recipe:
+    "How the pipeline trains `dataset`: the epochs of each stage, the pretraining schedule, precision and memory format (see RECIPES)"
+    def __init__(self, name:str='paper', # a key of RECIPES
+                 dataset:str='mnist1d', # a key of DATASETS: the epochs depend on it
+                 device=None, # where training runs (default: cuda when available): the precision depends on it
+                 epochs:int|None=None, # pretraining epochs of the all-ReLU (and all-linear) network (None: the recipe's)
+                 snl_epochs:int|None=None, # most SNL epochs (None: the recipe's)
+                 finetune_epochs:int|None=None, # KD finetune epochs (None: the recipe's)
+                ):
+        if name not in RECIPES: raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
+        if dataset not in DATASETS: raise ValueError(f"unknown data set {dataset!r}: choose one of {', '.join(sorted(DATASETS))}")
+        r = RECIPES[name]
+        self.name, self.dataset, self.about, self.schedule, self.lr, self.reference = name, dataset, r['about'], r['schedule'], r['lr'], r['reference']
+        pick = lambda v, k: r[k][dataset] if v is None else v
+        self.epochs, self.snl_epochs, self.finetune_epochs = pick(epochs, 'epochs'), pick(snl_epochs, 'snl_epochs'), pick(finetune_epochs, 'finetune_epochs')
+        device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+        cap = torch.cuda.get_device_capability(device) if device.type == 'cuda' else None
+        self.precision = amp_precision(cap) if r['precision'] == 'auto' else r['precision']
+        self.channels_last = r['channels_last'] and len(DATASETS[dataset]['shape']) == 3  # a memory format of 4-D (image) tensors
+
+    def learner(self, dls, # the data
+                model:nn.Module, # the model to train
+               )->Learner:
+        "A Learner of `model` on `dls` (cross-entropy, accuracy) at the recipe's precision and memory format"
+        learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+        if self.channels_last: learn.add_cb(ChannelsLast())
+        if self.precision != 'fp32': learn.add_cb(MixedPrecision(self.precision))
+        return learn
+
+    def pretrain(self, learn, # a Learner with a fresh all-ReLU (or all-linear) model
+                ):
+        "Train `learn` from scratch: the paper's step schedule or one-cycle, for the recipe's epochs"
+        if self.schedule == 'step': return pretrain(learn, self.epochs, self.lr)
+        return pretrain_one_cycle(learn, self.epochs, self.lr)
+
+    def epoch_range(self)->tuple:
+        "The least and the most epochs this recipe trains (SNL stops at the budget: between 1 and snl_epochs)"
+        fixed = self.epochs * (2 if self.reference else 1) + self.finetune_epochs
+        return fixed + 1, fixed + self.snl_epochs
+
+    def hours(self, image_seconds:float, # seconds of one training step per image (see step_seconds)
+              n_train:int, # training images per epoch
+             )->tuple:
+        "The least and the most hours of training, at `image_seconds` per image: a lower bound (SNL and distillation steps cost more)"
+        return tuple(e * n_train * image_seconds / 3600 for e in self.epoch_range())
+
+    def __repr__(self):
+        return (f"Recipe({self.name!r} on {self.dataset}: {self.schedule} pretraining {self.epochs} epochs, SNL up to {self.snl_epochs}, "
+                f"finetune {self.finetune_epochs}; {self.precision}, {'channels_last' if self.channels_last else 'contiguous'}"
+                f"{', all-linear reference' if self.reference else ''})")
+
+# %% ../nbs/09_pipeline.ipynb #66cde2b5
+def recipe_table(dataset:str='cifar100', # a key of DATASETS
+                 reports=(), # report.json files of relu_nb runs (or their dicts): where one ran a recipe on a GPU, its figures
+                )->pd.DataFrame:
+    "What each recipe does on `dataset`, and the time and accuracy measured in `reports` on a GPU, or 'not measured yet'"
+    reports = [json.loads(Path(r).read_text()) if not isinstance(r, dict) else r for r in reports]
+    rows = []
+    for name, r in RECIPES.items():
+        rec = Recipe(name, dataset, 'cpu')
+        runs = [p for p in reports if p['config']['dataset'] == dataset and p['config'].get('recipe') == name and 'cuda' in p['device']]
+        rows.append({'recipe': name,
+                     'pretraining': f"{rec.epochs} epochs, " + ('SGD, lr /10 at 50% and 75%' if rec.schedule == 'step' else 'one-cycle SGD'),
+                     'all-linear floor': 'trained the same way' if rec.reference else 'not trained',
+                     'SNL': f"to the budget, at most {rec.snl_epochs} epochs", 'KD finetune': f"{rec.finetune_epochs} epochs",
+                     'precision': 'fp32' if r['precision'] == 'fp32' else 'bf16 or fp16, by GPU',
+                     'memory format': 'channels_last' if rec.channels_last else 'contiguous',
+                     'time on one GPU': '; '.join(f"{sum(p['seconds'].values()) / 3600:.1f} h ({p.get('device_name', p['device'])})" for p in runs)
+                                        or 'not measured yet',
+                     'accuracy': '; '.join(f"{p['accuracy']['snl_finetuned']:.2%} at {p['relu_count']:,} ReLUs" for p in runs)
+                                 or 'not measured yet'})
+    return pd.DataFrame(rows).set_index('recipe')
+
+def step_seconds(model:nn.Module, # a throwaway model: it is trained for steps + 1 steps
+                 x:torch.Tensor, # a batch of inputs, on the model's device
+                 y:torch.Tensor, # its labels
+                 steps:int=2, # timed steps, after one to warm up
+                )->float:
+    "Seconds of one SGD training step (forward, cross-entropy, backward, update) of `model` on `(x, y)`: the fastest of `steps`"
+    model.train(); opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    def one():
+        opt.zero_grad(); nn.functional.cross_entropy(model(x), y).backward(); opt.step()
+        if x.is_cuda: torch.cuda.synchronize(x.device)
+    one(); ts = []
+    for _ in range(steps): t = time.perf_counter(); one(); ts.append(time.perf_counter() - t)
+    return min(ts)
+
+# %% ../nbs/09_pipeline.ipynb #99413668
+_PAPER_NAMES = dict(datasets=dict(cifar100='CIFAR-100', tinyimagenet='Tiny-ImageNet'),
+                    archs=dict(resnet18='ResNet18', resnet34='ResNet34', wrn22_8='WRN-22-8'))
+
+def paper_comparison(dataset:str, # a key of DATASETS
+                     arch:str, # a key of ARCHS
+                     relus:int, # ReLUs kept in our run
+                     accuracy:float|None=None, # our finetuned accuracy (a fraction), if there is one
+                     latency_s:float|None=None, # our estimated PI latency in seconds, if there is one
+                    )->pd.DataFrame|None:
+    "The SNL paper's result for `arch` on `dataset` at the ReLU count nearest `relus`, beside ours; None where the paper has none"
+    names = _PAPER_NAMES['datasets'].get(dataset), _PAPER_NAMES['archs'].get(arch)
+    t = snl_paper_latencies()
+    t = t[(t.method == 'SNL') & (t.dataset == names[0]) & (t.backbone == names[1])]
+    if not len(t): return None
+    p = t.loc[(t.relus_k - relus / 1000).abs().idxmin()]
+    rows = [dict(source=f"SNL paper, Table {p.table}", relus=int(round(p.relus_k * 1000)), accuracy=p.acc / 100, latency_s=p.latency_s),
+            dict(source='this run', relus=relus, accuracy=accuracy, latency_s=latency_s)]
+    return pd.DataFrame(rows).set_index('source')
 
 # %% ../nbs/09_pipeline.ipynb #5fc6d44e
 def save_checkpoint(model:nn.Module, # a linearized (or plain) model
@@ -94,46 +241,68 @@ def _total_relus(arch, dataset):
 def check_run(dataset:str='mnist1d', # a key of DATASETS
               arch:str|None=None, # a key of ARCHS, or None for the data set's default
               budget:float=0.1, # a count, or a fraction of the total when below 1
-              epochs:int=20, # training epochs of the all-ReLU and all-linear networks
-              snl_epochs:int=300, # most SNL epochs
-              finetune_epochs:int=10, # KD finetune epochs
+              epochs:int|None=None, # training epochs of the all-ReLU and all-linear networks (None: the recipe's)
+              snl_epochs:int|None=None, # most SNL epochs (None: the recipe's)
+              finetune_epochs:int|None=None, # KD finetune epochs (None: the recipe's)
               lasso:float|str='auto', # SNL's lambda0: 'auto' or a number
               lasso_frac:float=30., # with lasso='auto': lambda0 as a multiple of the median mask gradient
               granularity:str='pixel', # 'pixel' or 'channel'
               data:str|None=None, # folder of the CIFAR / TinyImageNet archive
               bs:int|None=None, # batch size, or None for the data set's
+              recipe:str='paper', # a key of RECIPES
+              download:bool=False, # fetch the data set if it is not there
              ) -> int:
     "Check the settings of `run_pipeline` before any work (a ValueError names the problem and the fix); return the budget in ReLUs"
     if dataset not in DATASETS: raise ValueError(f"unknown data set {dataset!r}: choose one of {', '.join(sorted(DATASETS))}")
     arch = arch or DATASETS[dataset]['arch']
     if arch not in ARCHS: raise ValueError(f"unknown architecture {arch!r}: choose one of {', '.join(sorted(ARCHS))}")
+    if recipe not in RECIPES: raise ValueError(f"unknown recipe {recipe!r}: choose one of {', '.join(RECIPES)}")
     for v, name in ((epochs, 'epochs'), (snl_epochs, 'snl-epochs'), (finetune_epochs, 'finetune-epochs')):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"--{name} must be a whole number of at least 1, got {v}")
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ValueError(f"--{name} must be a whole number of at least 1, got {v}")
     if bs is not None and (isinstance(bs, bool) or not isinstance(bs, int) or bs < 1): raise ValueError(f"--bs must be at least 1, got {bs}")
     if not (lasso == 'auto' or (not isinstance(lasso, str) and lasso > 0)):
         raise ValueError(f"--lasso must be 'auto' or a positive number, got {lasso}")
     if not lasso_frac > 0: raise ValueError(f"--lasso-frac must be positive, got {lasso_frac}")
     if granularity not in ('pixel', 'channel'): raise ValueError(f"--granularity must be 'pixel' or 'channel', got {granularity!r}")
     if dataset != 'mnist1d':
-        if data is None: raise ValueError(f"{dataset} is read from its official archive: pass the folder that holds it with --data DIR")
-        if not Path(data).is_dir(): raise ValueError(f"--data {data} is not a folder: pass the folder that holds the {dataset} archive")
+        if data is None and not download:
+            raise ValueError(f"{dataset} is read from its archive: pass the folder that holds it with --data DIR, or add --download to fetch it")
+        if data is not None and not Path(data).is_dir() and (not download or Path(data).exists()):
+            raise ValueError(f"--data {data} is not a folder: pass the folder that holds the {dataset} archive")
     if not budget > 0: raise ValueError(f"--budget must be positive (a count of ReLUs, or a fraction in (0, 1)), got {budget:g}")
     return _budget(budget, _total_relus(arch, dataset))
 
-class _Stages:
-    "Stage results in `out`: each stage is saved when it ends and loaded back when the same settings run again"
-    def __init__(self, out:Path, config:dict, fresh:bool):
-        self.out, self.config = out, config
+class Stages:
+    "The results of a run's stages in the folder `out`: each is saved when it ends, and loaded back (saying so) when the same settings run again"
+    def __init__(self, out, # folder of the stage files (created)
+                 config:dict, # the run's settings: a stage saved with other settings is refused
+                 fresh:bool=False, # delete the stage files in out first
+                 quiet:bool=False, # print nothing when a stage is loaded
+                ):
+        self.out, self.config, self.quiet, self.loaded = Path(out), config, quiet, []
+        self.out.mkdir(parents=True, exist_ok=True)
         if fresh:
-            for f in out.glob('stage_*.pth'): f.unlink()
-    def load(self, name):
+            for f in self.out.glob('stage_*.pth'): f.unlink()
+
+    def load(self, name:str, # the stage, e.g. 'snl'
+             label:str|None=None, # how to name it in the message (default: its name)
+            )->dict|None:
+        "The saved result of stage `name` (its state_dict and what was saved with it), or None if it has not finished"
         f = self.out / f'stage_{name}.pth'
         if not f.exists(): return None
         st = torch.load(f, map_location='cpu', weights_only=False)
         if st['config'] != self.config:
             raise ValueError(f"{f} was written with other settings ({st['config']}); rerun with --fresh or another --out")
+        self.loaded.append(name)
+        if not self.quiet: print(f"{label or name}: loaded from {f} (finished in an earlier run)", flush=True)
         return st
-    def save(self, name, model, **res):
+
+    def save(self, name:str, # the stage
+             model:nn.Module, # its model: the weights (and masks) are saved
+             **res, # anything else to keep with it (e.g. the time it took)
+            ):
+        "Save stage `name` atomically: a run stopped while saving leaves the previous file, or none"
         f = self.out / f'stage_{name}.pth'; tmp = f.with_suffix('.tmp')
         torch.save(dict(config=self.config, state_dict=model.state_dict(), **res), tmp); tmp.replace(f)
 
@@ -141,9 +310,9 @@ class _Stages:
 def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
                  arch:str|None=None, # a key of ARCHS (default: resnet1d for MNIST-1D, resnet18 otherwise)
                  budget:float=0.1, # ReLUs to keep: a count, or a fraction of the total when below 1
-                 epochs:int=20, # training epochs of the all-ReLU and of the all-linear network
-                 snl_epochs:int=300, # most SNL epochs before giving up (with a warning)
-                 finetune_epochs:int=10, # KD finetune epochs after SNL
+                 epochs:int|None=None, # training epochs of the all-ReLU and of the all-linear network (None: the recipe's)
+                 snl_epochs:int|None=None, # most SNL epochs before giving up, with a warning (None: the recipe's)
+                 finetune_epochs:int|None=None, # KD finetune epochs after SNL (None: the recipe's)
                  lasso:float|str='auto', # SNL's lambda0: 'auto' (calibrated, see snl) or a number
                  lasso_frac:float=30., # with lasso='auto': lambda0 as a multiple of the median mask gradient
                  snl_lr:float|None=None, # Adam learning rate of the weights in SNL (default: the data set's)
@@ -157,52 +326,56 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
                  fresh:bool=False, # ignore finished stages in out and start over
                  quiet:bool=False, # no progress output
                  secure:bool=True, # also measure both networks in SPU, when its environment exists (relu_nb secure --setup)
+                 recipe:str='paper', # 'paper' (the paper's schedule) or 'fast' (one-cycle, mixed precision, channels_last; see RECIPES)
+                 download:bool=False, # fetch CIFAR / TinyImageNet if it is not in data (data None: fastai's data folder)
                 ) -> dict:
-    "Train, SNL to `budget`, KD finetune, evaluate against all-ReLU and all-linear, estimate PI latency; write reports to `out`"
-    b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs)
+    "Train, SNL to `budget`, KD finetune, evaluate against all-ReLU (and all-linear), estimate PI latency; write reports to `out`"
+    b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs, recipe, download)
     ds = DATASETS[dataset]
     n_cls, arch = ds['classes'], arch or ds['arch']
     snl_lr, mask_lr = snl_lr or ds['lr'], mask_lr or ds['mask_lr']
     total = _total_relus(arch, dataset)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    dls = make_dls(dataset, data, bs, device)
+    rec = Recipe(recipe, dataset, device, epochs, snl_epochs, finetune_epochs)
+    dls = make_dls(dataset, data, bs, device, download)
     xb = dls.valid.one_batch()[0]
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    config = dict(dataset=dataset, arch=arch, budget=b, epochs=epochs, snl_epochs=snl_epochs, finetune_epochs=finetune_epochs,
-                  lasso=lasso, lasso_frac=lasso_frac, snl_lr=snl_lr, mask_lr=mask_lr, granularity=granularity, seed=seed, bs=bs)
-    stages, times, loaded = _Stages(out, config, fresh), {}, []
-    def learner(model): return Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+    config = dict(dataset=dataset, arch=arch, budget=b, epochs=rec.epochs, snl_epochs=rec.snl_epochs, finetune_epochs=rec.finetune_epochs,
+                  lasso=lasso, lasso_frac=lasso_frac, snl_lr=snl_lr, mask_lr=mask_lr, granularity=granularity, seed=seed, bs=bs, recipe=recipe)
+    out, times, n = Path(out), {}, 5 if rec.reference else 4
+    stages = Stages(out, config, fresh, quiet)
     def fit(learn, fn):
         with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()): return fn(learn)
     def begin(i, name, key):
-        "Load stage `key` if it is done; else announce it and seed everything, so that its result does not depend on earlier stages having run here"
-        st = stages.load(key)
-        if st: loaded.append(key)
-        else:
-            if not quiet: stage(i, 5, name)
+        "Load stage `key` if it is done (saying so); else announce it and seed everything, so that its result does not depend on earlier stages having run here"
+        st = stages.load(key, f"stage {i}/{n}: {name}")
+        if not st:
+            if not quiet: stage(i, n, name)
             reseed(seed, dls)
         return st
 
     # 1. all-ReLU network
-    base = learner(make_model(arch, n_cls))
-    if st := begin(1, f'all-ReLU {arch}, {epochs} epochs', 'relu'): base.model.load_state_dict(st['state_dict']); times['relu'] = st['time']
+    base = rec.learner(dls, make_model(arch, n_cls))
+    if st := begin(1, f'all-ReLU {arch}, {rec.epochs} epochs', 'relu'): base.model.load_state_dict(st['state_dict']); times['relu'] = st['time']
     else:
-        t = time.time(); fit(base, lambda l: pretrain(l, epochs)); times['relu'] = time.time() - t
+        t = time.time(); fit(base, rec.pretrain); times['relu'] = time.time() - t
         stages.save('relu', base.model, time=times['relu'])
     acc_relu = _accuracy(base)
 
-    # 2. all-linear network, trained the same way
-    lin = learner(set_masks_(linearize_(make_model(arch, n_cls), x=xb[:2].cpu()), 0.))
-    if st := begin(2, f'all-linear {arch}, {epochs} epochs', 'linear'): lin.model.load_state_dict(st['state_dict']); times['linear'] = st['time']
-    else:
-        t = time.time(); fit(lin, lambda l: pretrain(l, epochs)); times['linear'] = time.time() - t
-        stages.save('linear', lin.model, time=times['linear'])
-    acc_linear = _accuracy(lin)
+    # 2. all-linear network, trained the same way (the paper recipe's floor; fast leaves it out)
+    acc_linear = None
+    if rec.reference:
+        lin = rec.learner(dls, set_masks_(linearize_(make_model(arch, n_cls), x=xb[:2].cpu()), 0.))
+        if st := begin(2, f'all-linear {arch}, {rec.epochs} epochs', 'linear'): lin.model.load_state_dict(st['state_dict']); times['linear'] = st['time']
+        else:
+            t = time.time(); fit(lin, rec.pretrain); times['linear'] = time.time() - t
+            stages.save('linear', lin.model, time=times['linear'])
+        acc_linear = _accuracy(lin)
 
     # 3. SNL to the budget, binarized (and batch norm recalibrated)
     teacher = copy.deepcopy(base.model).eval()
-    learn = learner(linearize_(copy.deepcopy(base.model).cpu(), granularity, x=xb[:2].cpu()).to(device))
-    if st := begin(3, f'SNL to {b:,} of {total:,} ReLUs', 'snl'):
+    if rec.channels_last: teacher.to(memory_format=torch.channels_last)
+    learn = rec.learner(dls, linearize_(copy.deepcopy(base.model).cpu(), granularity, x=xb[:2].cpu()).to(device))
+    if st := begin(n - 2, f'SNL to {b:,} of {total:,} ReLUs', 'snl'):
         binarize_(learn.model); learn.model.load_state_dict(st['state_dict'])
         history, times['snl'] = pd.DataFrame(st['history']), st['time']
         history.attrs.update(st['attrs'])
@@ -211,7 +384,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter('always')
             history = fit(learn, lambda l: snl(l, b, lasso=lasso, lasso_frac=lasso_frac, lr=snl_lr, mask_lr=mask_lr,
-                                               max_epochs=snl_epochs, teacher=teacher, snapshots=False))
+                                               max_epochs=rec.snl_epochs, teacher=teacher, snapshots=False))
         for x in w:
             if 'did not reach the budget' in str(x.message): print(f"warning: {x.message}")
         times['snl'] = time.time() - t
@@ -221,15 +394,15 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
     count = kept_relus(learn.model)
 
     # 4. KD finetune
-    if st := begin(4, f'KD finetune, {finetune_epochs} epochs', 'finetune'):
+    if st := begin(n - 1, f'KD finetune, {rec.finetune_epochs} epochs', 'finetune'):
         learn.model.load_state_dict(st['state_dict']); times['finetune'] = st['time']
     else:
-        t = time.time(); fit(learn, lambda l: finetune(l, teacher, finetune_epochs)); times['finetune'] = time.time() - t
+        t = time.time(); fit(learn, lambda l: finetune(l, teacher, rec.finetune_epochs)); times['finetune'] = time.time() - t
         stages.save('finetune', learn.model, time=times['finetune'])
     acc_final = _accuracy(learn)
 
     # 5. latency and outputs
-    if not quiet: stage(5, 5, 'latency and report')
+    if not quiet: stage(n, n, 'latency and report')
     x1 = xb[:1].to(device)
     lat_relu = pi_latency(base.model.eval(), x1)
     lat_snl = pi_latency(learn.model.eval(), x1)
@@ -242,7 +415,11 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
                                 snl_finetuned=acc_final),
                   latency_s=dict(protocol=lat_snl.protocol, all_relu=lat_relu.total_s, snl=lat_snl.total_s,
                                  plaintext=lat_snl.plaintext_s, snl_relus=lat_snl.relu_s),
-                  seconds=times, loaded_stages=loaded, device=str(device), checkpoint='snl_model.pth')
+                  seconds=times, loaded_stages=stages.loaded, device=str(device), checkpoint='snl_model.pth',
+                  device_name=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
+                  recipe=dict(name=rec.name, schedule=rec.schedule, precision=rec.precision, channels_last=rec.channels_last))
+    paper = paper_comparison(dataset, arch, count, acc_final, lat_snl.total_s)
+    if paper is not None: report['paper'] = paper.reset_index().to_dict('records')
     from relu_nb.secure import secure_report  # lazy: relu_nb.secure sits above this module
     sec = None if not secure else secure_report({'all-ReLU': base.model, 'SNL': learn.model}, x1,
                         weights=('public', 'secret') if arch == 'resnet1d' else ('public',))  # None without SPU's environment
@@ -258,22 +435,31 @@ def _write_outputs(out, report, history, model, x1, lat_relu, lat_snl, secure_md
     history.to_csv(out / 'snl_history.csv', index=False)
     acc, lat, c = report['accuracy'], report['latency_s'], report['config']
     rows = [('all-ReLU', report['relus_total'], acc['all_relu'], lat['all_relu']),
-            ('all-linear (trained the same way)', 0, acc['all_linear'], lat['plaintext']),
+            ('all-linear (trained the same way)', 0, acc['all_linear'], lat['plaintext']) if acc['all_linear'] is not None else
+            (f"all-linear: not trained by the {c['recipe']} recipe", 0, None, lat['plaintext']),
             ('SNL, soft masks (at the stop)', None, acc['snl_soft'], None),
             ('SNL, thresholded (the paper)', report['relu_count'], acc['snl_thresholded'], lat['snl']),
             ('SNL, thresholded, batch norm recalibrated', report['relu_count'], acc['snl_recalibrated'], lat['snl']),
             ('SNL + KD finetune', report['relu_count'], acc['snl_finetuned'], lat['snl'])]
     f = lambda v, fmt: '' if v is None else format(v, fmt)
     lam = f"lambda0 {report['lasso0']:.3g}" if report['lasso0'] is not None else ''
+    rec = report['recipe']
     md = [f"# relu_nb report: {c['arch']} on {c['dataset']}, budget {c['budget']:,} ReLUs", '',
+          f"Recipe {c['recipe']}: {dict(step='step-decay', one_cycle='one-cycle')[rec['schedule']]} pretraining for {c['epochs']} epochs, SNL up to {c['snl_epochs']} epochs, "
+          f"KD finetune for {c['finetune_epochs']}; {rec['precision']}{', channels_last' if rec['channels_last'] else ''}.", '',
           f"SNL ran {report['snl_epochs_run']} epochs ({lam}) and kept {report['relu_count']:,} of {report['relus_total']:,} ReLUs "
           f"({'budget reached' if report['budget_reached'] else 'BUDGET NOT REACHED'}); seed {c['seed']}, device {report['device']}.", '',
           f"| network | ReLUs | accuracy | PI latency ({lat['protocol']}, s) |", '|---|---:|---:|---:|']
-    md += [f"| {n} | {f(r, ',')} | {a:.4f} | {f(l, '.4f')} |" for n, r, a, l in rows]
+    md += [f"| {n} | {f(r, ',')} | {f(a, '.4f')} | {f(l, '.4f')} |" for n, r, a, l in rows]
     md += ['', f"Latency: plaintext time of one inference on this device ({lat['plaintext']*1e3:.2f} ms) + "
            f"0.021 s per 1000 ReLUs kept (SNL section 4). Seconds per stage: " +
            ', '.join(f"{k} {v:.0f}" for k, v in report['seconds'].items()) +
            (f" (loaded from {out}: {', '.join(report['loaded_stages'])})" if report['loaded_stages'] else ''), '']
+    if report.get('paper'):
+        p, us = report['paper']
+        md += [f"The SNL paper at the nearest budget ({p['source']}): {p['accuracy']:.2%} with {p['relus']:,} ReLUs, online latency "
+               f"{p['latency_s']:.3f} s (measured with DELPHI); this run: {us['accuracy']:.2%} with {us['relus']:,} ReLUs, "
+               f"{us['latency_s']:.3f} s (the latency model).", '']
     if secure_md: md += ['## Secure inference, measured in SPU', '', secure_md, '']
     md += ['![SNL](snl.png)', '', '![ReLUs per site](relus.png)', '', '![latency](latency.png)', '']
     (out / 'report.md').write_text('\n'.join(md))
@@ -304,7 +490,7 @@ class UsageError(ValueError):
 def _run_args(a):
     return dict(dataset=a.dataset, arch=a.arch, budget=a.budget, epochs=a.epochs, snl_epochs=a.snl_epochs,
                 finetune_epochs=a.finetune_epochs, lasso=a.lasso, lasso_frac=a.lasso_frac, granularity=a.granularity,
-                data=a.data, bs=a.bs)
+                data=a.data, bs=a.bs, recipe=a.recipe, download=a.download)
 
 def _run(a):
     try: check_run(**_run_args(a))
@@ -313,6 +499,10 @@ def _run(a):
                  secure=not a.no_secure)
     print((Path(a.out) / 'report.md').read_text().split('\n\n![')[0])
     print(f"\nwrote {a.out}/: report.json, report.md, snl_history.csv, snl.png, relus.png, latency.png, snl_model.pth")
+
+def _epochs_help(key, what):
+    per = lambda r: ', '.join(f"{v} for {d}" for d, v in RECIPES[r][key].items())
+    return f"{what} (default: the recipe's; paper: {per('paper')}; fast: {per('fast')})"
 
 def _report(a):
     df = relu_report(a.arch, a.granularity, a.size, a.num_classes)
@@ -333,9 +523,11 @@ def main(argv:list[str]|None=None): # arguments (default: the process's own)
     r.add_argument('--dataset', default='mnist1d', choices=sorted(DATASETS), help='data set (MNIST-1D is generated locally)')
     r.add_argument('--arch', default=None, choices=sorted(ARCHS), help='architecture (default: resnet1d for mnist1d, else resnet18)')
     r.add_argument('--budget', type=float, default=0.1, help='ReLUs to keep: a count, or a fraction of all ReLUs if below 1')
-    r.add_argument('--epochs', type=int, default=20, help='training epochs of the all-ReLU and all-linear networks')
-    r.add_argument('--snl-epochs', type=int, default=300, help='most SNL epochs before giving up')
-    r.add_argument('--finetune-epochs', type=int, default=10, help='KD finetune epochs')
+    r.add_argument('--recipe', default='paper', choices=list(RECIPES),
+                   help="paper: the SNL paper's schedule; fast: one-cycle, mixed precision, channels_last, short finetune, no all-linear network")
+    r.add_argument('--epochs', type=int, default=None, help=_epochs_help('epochs', 'training epochs of the all-ReLU (and all-linear) network'))
+    r.add_argument('--snl-epochs', type=int, default=None, help=_epochs_help('snl_epochs', 'most SNL epochs before giving up'))
+    r.add_argument('--finetune-epochs', type=int, default=None, help=_epochs_help('finetune_epochs', 'KD finetune epochs'))
     r.add_argument('--lasso', type=_lasso, default='auto', help="SNL's initial Lasso coefficient lambda0: 'auto' (calibrated) or a number (the paper: 1e-5)")
     r.add_argument('--lasso-frac', type=float, default=30., help="with --lasso auto: lambda0 as a multiple of the median mask gradient")
     r.add_argument('--snl-lr', type=float, default=None, help="Adam learning rate of the weights in SNL (default: 1e-3)")
@@ -343,6 +535,8 @@ def main(argv:list[str]|None=None): # arguments (default: the process's own)
     r.add_argument('--granularity', default='pixel', choices=['pixel', 'channel'], help='pixel (SNL) or channel (structured SNL) masks')
     r.add_argument('--seed', type=int, default=0, help='random seed')
     r.add_argument('--data', default=None, help='folder with the CIFAR or TinyImageNet archive (not needed for mnist1d)')
+    r.add_argument('--download', action='store_true',
+                   help="fetch CIFAR (fastai's copy) or TinyImageNet into --data, or into fastai's data folder without --data")
     r.add_argument('--bs', type=int, default=None, help='batch size (default: 128 for mnist1d, 256 otherwise)')
     r.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
     r.add_argument('--out', default='relu_nb_out', help='output folder; finished stages there are resumed')
@@ -365,3 +559,6 @@ def main(argv:list[str]|None=None): # arguments (default: the process's own)
     except UsageError as e:
         print(f"relu_nb {a.command}: error: {e}", file=sys.stderr)
         raise SystemExit(2)
+    except DownloadError as e:
+        print(f"relu_nb {a.command}: error: {e}", file=sys.stderr)
+        raise SystemExit(1)
