@@ -7,14 +7,15 @@ from __future__ import annotations
 import contextlib, copy, math, os, random, time
 from pathlib import Path
 import numpy as np, pandas as pd
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
 from .masked import *
 from .distill import finetune, progress_bar
-from .snl import train_sample
+from .snl import train_sample, world, collective, all_sum, autocast_of
 
 # %% auto #0
-__all__ = ['flat_mask', 'set_flat_mask_', 'sample_candidates', 'bcd_eval_set', 'candidate_stack', 'candidate_masks', 'drop_pct',
-           'accept_count', 'eval_masks', 'choose_reference', 'choose_fast', 'bcd', 'plot_bcd', 'bench_bcd_eval']
+__all__ = ['SHARDS', 'flat_mask', 'set_flat_mask_', 'sample_candidates', 'bcd_eval_set', 'candidate_stack', 'candidate_masks',
+           'drop_pct', 'accept_count', 'eval_masks', 'choose_reference', 'choose_fast', 'bcd', 'plot_bcd',
+           'bench_bcd_eval']
 
 # %% ../nbs/06_bcd.ipynb #68916653
 def _pixel_sites(model):
@@ -111,34 +112,65 @@ def accept_count(c_ref:int, # correct count of the current mask
     return lo
 
 # %% ../nbs/06_bcd.ipynb #8234014d
+def _share(n, rank, size):
+    "The contiguous part of `range(n)` that process `rank` of `size` takes"
+    return slice(rank * n // size, (rank + 1) * n // size)
+
+def _all_reduce(t, what):
+    "`t` summed over the processes, in place (CPU tensors travel through the GPU under NCCL)"
+    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
+    u = t.to(dev)
+    with collective(what): dist.all_reduce(u)
+    t.copy_(u)
+    return t
+
 @torch.no_grad()
 def eval_masks(model:nn.Module, # the network with its current masks
                x:torch.Tensor, # inputs
                y:torch.Tensor, # labels
                bs:int=256, # samples per forward pass
+               shard:bool=False, # the processes of the group share the samples (every process must call it)
               ) -> tuple:
     "Per-sample correctness and margin (true logit minus best other) of `model` in eval mode"
     model.eval()
-    out = torch.cat([model(x[i:i + bs]) for i in range(0, len(y), bs)])
-    true = out.gather(1, y[:, None]).squeeze(1)
-    other = out.scatter(1, y[:, None], float('-inf')).max(1).values
-    return out.argmax(1) == y, true - other
+    rank, size = world() if shard else (0, 1)
+    part = _share(len(y), rank, size)
+    xs, ys = x[part], y[part]
+    ok, margin = torch.zeros(0, dtype=torch.bool, device=y.device), torch.zeros(0, device=y.device)
+    if len(ys):
+        out = torch.cat([model(xs[i:i + bs]) for i in range(0, len(ys), bs)])
+        true = out.gather(1, ys[:, None]).squeeze(1)
+        other = out.scatter(1, ys[:, None], float('-inf')).max(1).values
+        ok, margin = out.argmax(1) == ys, true - other
+    if size == 1: return ok, margin
+    both = torch.zeros(2, len(y), dtype=torch.float64)
+    both[0, part], both[1, part] = ok.double().cpu(), margin.double().cpu()
+    _all_reduce(both, 'evaluating the current mask')
+    return (both[0] > 0.5).to(y.device), both[1].to(y.device)
 
 def _sample_stats(out, y):
     "Per-sample correctness and cross-entropy (float64) of logits `out`"
     return out.argmax(1) == y, F.cross_entropy(out.float(), y, reduction='none').double()
 
 @torch.no_grad()
-def _score(model, x, y, bs):
-    "Correct count and summed cross-entropy of `model` on `x`, `y`"
+def _score(model, x, y, bs, shard=False):
+    "Correct count and summed cross-entropy of `model` on `x`, `y`; with `shard` the processes share the samples"
+    rank, size = world() if shard else (0, 1)
+    part = _share(len(y), rank, size)
     c, l = 0, 0.
-    for i in range(0, len(y), bs):
-        ok, ce = _sample_stats(model(x[i:i + bs]), y[i:i + bs])
+    for i in range(part.start, part.stop, bs):
+        j = min(i + bs, part.stop)
+        ok, ce = _sample_stats(model(x[i:j]), y[i:j])
         c, l = c + int(ok.sum()), l + float(ce.sum())
+    if size > 1:
+        c, l = all_sum(c, l, what='scoring a try')
+        c = int(c)
     return c, l
 
 def _choice(chosen, c, loss, c_ref, n, tries, accepted, scored):
     return dict(chosen=chosen, correct=c, drop=drop_pct(c_ref, c, n), loss=loss / n, tries=tries, accepted=accepted, scored=scored / n)
+
+SHARDS = ('sample', 'try')
 
 @torch.no_grad()
 def choose_reference(model:nn.Module, # the network, its masks set to flat
@@ -149,18 +181,31 @@ def choose_reference(model:nn.Module, # the network, its masks set to flat
                      c_ref:int, # correct count of the current mask on x
                      adt:float, # Accuracy Degradation Tolerance, percentage points
                      bs:int=256, # samples per forward pass
+                     shard:str|None=None, # None: this process scores alone; 'sample' or 'try': the processes of the group share the work
                     ) -> dict:
     "Algorithm 2, lines 4-20, one try at a time: the first try under ADT, else the try of lowest loss"
-    n, best = len(y), None
+    n, best, rt = len(y), None, len(cands)
+    rank, size = world() if shard else (0, 1)
+    by_try = shard == 'try' and size > 1  # a round of `size` tries at once, one per process, decided in order
     model.eval()
     try:
-        for t, cand in enumerate(cands):
-            set_flat_mask_(model, flat.index_fill(0, cand.to(flat.device), 0.))
-            c, l = _score(model, x, y, bs)
-            if drop_pct(c_ref, c, n) < adt: return _choice(t, c, l, c_ref, n, t + 1, True, (t + 1) * n)
-            if best is None or l < best[2]: best = (t, c, l)
+        for t0 in range(0, rt, size if by_try else 1):
+            if by_try:
+                res = torch.zeros(size, 2, dtype=torch.float64)
+                if t0 + rank < rt:
+                    set_flat_mask_(model, flat.index_fill(0, cands[t0 + rank].to(flat.device), 0.))
+                    res[rank] = torch.tensor(_score(model, x, y, bs), dtype=torch.float64)
+                _all_reduce(res, 'scoring the tries')
+                scores = [(t0 + k, int(res[k, 0]), float(res[k, 1])) for k in range(min(size, rt - t0))]
+            else:
+                set_flat_mask_(model, flat.index_fill(0, cands[t0].to(flat.device), 0.))
+                scores = [(t0, *_score(model, x, y, bs, shard is not None))]
+            for t, c, l in scores:
+                done = (t0 + len(scores)) * n  # the tries scored so far, by all processes
+                if drop_pct(c_ref, c, n) < adt: return _choice(t, c, l, c_ref, n, t + 1, True, done)
+                if best is None or l < best[2]: best = (t, c, l)
     finally: set_flat_mask_(model, flat)
-    return _choice(*best, c_ref, n, len(cands), False, len(cands) * n)
+    return _choice(*best, c_ref, n, rt, False, rt * n)
 
 # %% ../nbs/06_bcd.ipynb #09ffbe09
 @torch.no_grad()
@@ -174,6 +219,7 @@ def choose_fast(model:nn.Module, # the network, its masks set to flat
                 bs:int=256, # samples per forward pass, summed over the tries scored together
                 group:int=16, # most tries scored together
                 margin:torch.Tensor|None=None, # per-sample margins of the current mask: hardest samples are scored first
+                shard:str|None=None, # None: this process scores alone; 'sample' or 'try': the processes of the group share the work
                ) -> dict:
     "The choice of `choose_reference`, scoring tries together and each only until it provably cannot be chosen"
     n, rt = len(y), len(cands)
@@ -183,13 +229,22 @@ def choose_fast(model:nn.Module, # the network, its masks set to flat
     c_acc = accept_count(c_ref, n, adt)
     lo, m, loss = torch.zeros(rt, dtype=torch.long), torch.zeros(rt, dtype=torch.long), torch.zeros(rt, dtype=torch.float64)
     work, masks = [0], {}
+    rank, nproc = world() if shard else (0, 1)
+    per = bs * nproc  # samples per scoring pass, over all processes
     def score(act, c):  # the tries `act`, each on its next `c` samples (fewer at the end)
         c = min(c, n - int(m[act].max()))
-        key = tuple(act.tolist())
-        if key not in masks: masks.clear(); masks[key] = candidate_stack(flat, cands[act])
-        idx = (m[act, None] + torch.arange(c)).flatten().to(y.device)
-        with candidate_masks(model, masks[key]): ok, ce = _sample_stats(model(x[idx]), y[idx])
-        lo[act] += ok.view(len(act), c).sum(1).cpu(); loss[act] += ce.view(len(act), c).sum(1).cpu()
+        if shard == 'try' and len(act) >= nproc: rows, cols = _share(len(act), rank, nproc), slice(0, c)  # each process some tries
+        else: rows, cols = slice(0, len(act)), _share(c, rank, nproc)  # each process a part of every try's samples
+        sub, k = act[rows], cols.stop - cols.start
+        inc = torch.zeros(2, len(act), dtype=torch.float64)
+        if len(sub) and k:
+            key = tuple(sub.tolist())
+            if key not in masks: masks.clear(); masks[key] = candidate_stack(flat, cands[sub])
+            idx = (m[sub, None] + torch.arange(cols.start, cols.stop)).flatten().to(y.device)
+            with candidate_masks(model, masks[key]): ok, ce = _sample_stats(model(x[idx]), y[idx])
+            inc[0, rows], inc[1, rows] = ok.view(len(sub), k).sum(1).double().cpu(), ce.view(len(sub), k).sum(1).cpu()
+        if nproc > 1: _all_reduce(inc, 'scoring the tries')
+        lo[act] += inc[0].long(); loss[act] += inc[1]
         m[act] += c; work[0] += len(act) * c
     model.eval()
     start, size = 0, 1
@@ -200,7 +255,7 @@ def choose_fast(model:nn.Module, # the network, its masks set to flat
             live = grp[grp <= sure[0]] if len(sure) else grp
             act = live[(m[live] < n) & (lo[live] + (n - m[live]) >= c_acc)]
             if not len(act): break
-            score(act, max(1, bs // len(act)))
+            score(act, max(1, per // len(act)))
         accepted = live[(m[live] == n) & (lo[live] >= c_acc)]
         if len(accepted):
             t = int(accepted[0])
@@ -215,9 +270,9 @@ def choose_fast(model:nn.Module, # the network, its masks set to flat
     while open_ := [k for k in range(rt) if m[k] < n and not beaten(k)]:
         if best is None:  # complete the most promising try first, to have a bound
             k = min(open_, key=lambda k: (float(loss[k]), k))
-            score(torch.tensor([k]), bs); settle(k)
+            score(torch.tensor([k]), per); settle(k)
         else:
-            score(torch.tensor(open_), max(1, bs // len(open_)))
+            score(torch.tensor(open_), max(1, per // len(open_)))
             for k in open_: settle(k)
     t = best[1]
     return _choice(t, int(lo[t]), best[0], c_ref, n, rt, False, work[0])
@@ -235,6 +290,7 @@ def _set_rng_states(learn, s):
         if r is not None: dl.rng.setstate(r)
 
 def _save_atomic(obj, path):
+    if world()[0] != 0: return  # several processes hold the same state: the first one writes it
     tmp = Path(f"{path}.tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
@@ -248,13 +304,14 @@ def _load_checkpoint(path, settings, learn):
     learn.model.load_state_dict(ck['model'])
     return ck
 
-def _check_bcd_args(budget, drc, rt, adt, finetune_epochs, finetune_when, final_epochs, mode, bs, group, eval_x, eval_y):
+def _check_bcd_args(budget, drc, rt, adt, finetune_epochs, finetune_when, final_epochs, mode, bs, group, eval_x, eval_y, shard='sample'):
     for name, v, low in (('budget', budget, 0), ('drc', drc, 1), ('rt', rt, 1), ('finetune_epochs', finetune_epochs, 0),
                          ('final_epochs', final_epochs, 0), ('bs', bs, 1), ('group', group, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < low: raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
     if not adt >= 0: raise ValueError(f"adt (percentage points) must be >= 0, got {adt}")
     if finetune_when not in ('adt', 'step'): raise ValueError(f"finetune_when must be 'adt' or 'step', got {finetune_when!r}")
     if mode not in ('fast', 'reference'): raise ValueError(f"mode must be 'fast' or 'reference', got {mode!r}")
+    if shard not in SHARDS: raise ValueError(f"shard must be one of {SHARDS}, got {shard!r}")
     if (eval_x is None) != (eval_y is None) or (eval_x is not None and len(eval_x) != len(eval_y)):
         raise ValueError("pass eval_x and eval_y together, with one label per sample (or neither)")
 
@@ -279,9 +336,10 @@ def bcd(learn, # a Learner whose model has binary pixel-wise masks (e.g. after s
         checkpoint:str|Path|None=None, # save each step here; resume from it if it exists
         max_steps:int|None=None, # stop this call after this many steps (resume later)
         quiet:bool=False, # no progress bar
+        shard:str='sample', # several processes share each scoring by 'sample' or by 'try' (the same choices either way)
        ) -> pd.DataFrame:
     "Block Coordinate Descent (Algorithm 2) down to exactly `budget` ReLUs; returns the per-step history"
-    _check_bcd_args(budget, drc, rt, adt, finetune_epochs, finetune_when, final_epochs, mode, bs, group, eval_x, eval_y)
+    _check_bcd_args(budget, drc, rt, adt, finetune_epochs, finetune_when, final_epochs, mode, bs, group, eval_x, eval_y, shard)
     model = learn.model
     n_eval = len(eval_y) if eval_y is not None else min(n_eval, len(learn.dls.train.dataset))
     settings = dict(budget=budget, drc=drc, rt=rt, adt=adt, finetune_epochs=finetune_epochs, finetune_when=finetune_when,
@@ -304,6 +362,10 @@ def bcd(learn, # a Learner whose model has binary pixel-wise masks (e.g. after s
     if ck: gen.set_state(ck['gen']); _set_rng_states(learn, ck['rng'])
     else: gen.manual_seed(seed)
     was_training, dev, n = model.training, flat.device, len(y)
+    rank, size = world()
+    sh = shard if size > 1 else None  # in several processes every one runs this loop, and they share the scoring
+    def evaluate():
+        with autocast_of(learn): return eval_masks(model, x, y, bs, shard=sh is not None)
     def save(done, c_base):
         if checkpoint is not None:
             _save_atomic(dict(settings=settings, start_count=attrs['start_count'], rows=rows, model=model.state_dict(),
@@ -311,15 +373,16 @@ def bcd(learn, # a Learner whose model has binary pixel-wise masks (e.g. after s
     def tune(epochs):
         with learn.no_bar(), learn.no_logging(): finetune(learn, teacher, epochs, lr=lr)
     try:
-        correct, margin = eval_masks(model, x, y, bs)
+        correct, margin = evaluate()
         c_base = ck['c_base'] if ck else int(correct.sum())  # eval-set count at the last finetune (or the start)
         steps = range(len(rows), len(rows) + math.ceil((count - budget) / drc))
-        for i, step in enumerate(steps if quiet else progress_bar(steps, label='BCD step', every=max(1, len(steps) // 20))):
+        for i, step in enumerate(steps if quiet or rank else progress_bar(steps, label='BCD step', every=max(1, len(steps) // 20))):
             t0 = time.perf_counter()
             cands = sample_candidates(flat, min(drc, count - budget), rt, gen)
             c_ref = int(correct.sum())
-            if mode == 'fast': ch = choose_fast(model, flat, cands, x, y, c_ref, adt, bs, group, margin)
-            else: ch = choose_reference(model, flat, cands, x, y, c_ref, adt, bs)
+            with autocast_of(learn):
+                if mode == 'fast': ch = choose_fast(model, flat, cands, x, y, c_ref, adt, bs, group, margin, sh)
+                else: ch = choose_reference(model, flat, cands, x, y, c_ref, adt, bs, sh)
             t_eval = time.perf_counter() - t0
             flat = flat.index_fill(0, cands[ch['chosen']].to(dev), 0.)
             set_flat_mask_(model, flat)
@@ -328,7 +391,7 @@ def bcd(learn, # a Learner whose model has binary pixel-wise masks (e.g. after s
             tuned = finetune_epochs > 0 and (finetune_when == 'step' or drop_pct(c_base, ch['correct'], n) >= adt)
             if tuned: tune(finetune_epochs)
             t_ft = time.perf_counter() - t1
-            correct, margin = eval_masks(model, x, y, bs)
+            correct, margin = evaluate()
             if tuned: c_base = int(correct.sum())
             rows.append(dict(step=step + 1, relu_count=count, acc_ref=100 * c_ref / n, acc_drop=ch['drop'], loss=ch['loss'],
                              tries=ch['tries'], chosen=ch['chosen'], accepted_early=ch['accepted'], scored=ch['scored'],

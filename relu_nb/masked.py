@@ -41,39 +41,62 @@ def compact_figures(dpi:int=100, # resolution of the figures (matplotlib's defau
 # %% ../nbs/00_masked.ipynb #04d36048
 # `torch._prelu_kernel` (PReLU with a broadcast slope) is private: fall back to `where` if a torch lacks it
 _prelu = getattr(torch, '_prelu_kernel', None) or (lambda x, w: torch.where(x > 0, x, x * w))
+_CHUNK_BYTES = 1 << 19  # on a CPU the backward works through the batch in pieces of about this many bytes per operand
+
+def _chunks(x):
+    "Slices of the batch for the backward: on a CPU, pieces whose temporaries stay in cache; elsewhere the whole batch"
+    n = x.shape[0] if x.dim() else 1
+    if x.device.type != 'cpu' or x.dim() == 0: return [slice(0, n)]
+    k = max(1, _CHUNK_BYTES // max(1, x[0].numel() * x.element_size()))
+    return [slice(i, min(i + k, n)) for i in range(0, n, k)]
+
+def _backward_eager(g, x, a, gx, train):
+    "Write dL/dx of Eq. 2 into `gx`; return dL/dalpha summed over the batch (in float32) when `train`"
+    gp = torch.ops.aten.threshold_backward(g, x, 0)  # g where x > 0, else 0
+    torch.lerp(g, gp, a, out=gx)  # g where x > 0, (1 - alpha) g elsewhere
+    return gp.sub_(g).mul_(x).sum(0, dtype=torch.float32) if train else None
 
 class _MaskedReLUFunction(torch.autograd.Function):
-    "Eq. 2 as one PReLU pass forward; saves only the input"
+    "Eq. 2 as one PReLU pass forward; backward piece by piece through the batch, the mask gradient accumulated in float32"
     @staticmethod
     def forward(ctx, x, alpha):
-        ctx.save_for_backward(x, alpha)
-        return _prelu(x, 1 - alpha)
+        a = alpha.detach().to(x.dtype)  # the mask stays a float32 parameter; under mixed precision it is applied in x's dtype
+        ctx.save_for_backward(x, a)
+        ctx.alpha_shape, ctx.alpha_dtype = alpha.shape, alpha.dtype
+        return _prelu(x, 1 - a)
 
     @staticmethod
+    @torch.autograd.function.once_differentiable
     def backward(ctx, g):
-        x, alpha = ctx.saved_tensors
-        g_pos = torch.ops.aten.threshold_backward(g, x, 0)  # g where x > 0, else 0
-        gx = torch.lerp(g, g_pos, alpha) if ctx.needs_input_grad[0] else None
-        galpha = ((g_pos - g) * x).sum_to_size(alpha.shape) if ctx.needs_input_grad[1] else None
-        return gx, galpha
+        x, a = ctx.saved_tensors
+        train = ctx.needs_input_grad[1]
+        step = _compile['bwd'] if _compile['on'] else _backward_eager
+        gx, galpha = torch.empty_like(x, dtype=g.dtype), None
+        for s in _chunks(x):
+            part = step(g[s], x[s], a, gx[s], train)
+            if train: galpha = part if galpha is None else galpha.add_(part)
+        if train: galpha = galpha.sum_to_size(ctx.alpha_shape).to(ctx.alpha_dtype)
+        return (gx if ctx.needs_input_grad[0] else None), galpha
 
 # %% ../nbs/00_masked.ipynb #fc7b96c5
-_compile = dict(on=False, fn=None)
+_compile = dict(on=False, bwd=None)
 
-def _eq2(x, alpha): return torch.where(x > 0, x, x * (1 - alpha))
+def _backward_fused(g, x, a, gx, train:bool):
+    "`_backward_eager` written for torch.compile, which fuses it into one pass over `g` and `x`"
+    neg = x <= 0
+    gx.copy_(torch.where(neg, g * (1 - a), g))
+    return torch.where(neg, -g * x, 0.).sum(0, dtype=torch.float32) if train else None
 
-def use_compiled(on:bool=True, # True: a fused kernel from torch.compile; False: the eager autograd function
+def use_compiled(on:bool=True, # True: the backward as a kernel fused by torch.compile; False: eager PyTorch operators
                 ):
-    "Evaluate every masked ReLU with a `torch.compile`-fused kernel (`True`) or the eager autograd function (`False`)"
+    "Compute the backward of every masked ReLU with a `torch.compile`-fused kernel (`True`) or with eager operators (`False`)"
     _compile['on'] = on
-    if on and _compile['fn'] is None: _compile['fn'] = torch.compile(_eq2)
+    if on and _compile['bwd'] is None: _compile['bwd'] = torch.compile(_backward_fused)
 
 def masked_relu(x:torch.Tensor, # input of any shape (batch first)
                 alpha:torch.Tensor, # mask, broadcastable to one sample of x
                ) -> torch.Tensor:
     "`alpha * relu(x) + (1 - alpha) * x` (SNL Eq. 2), for any real `alpha`"
-    alpha = alpha.to(x.dtype)
-    if _compile['on']: return _compile['fn'](x, alpha)
     return _MaskedReLUFunction.apply(x, alpha)
 
 # %% ../nbs/00_masked.ipynb #23764d2c
@@ -339,25 +362,29 @@ def plot_relu_counts(df:pd.DataFrame, # a table from relu_counts
 def bench_masked_relu(shape=(128, 64, 32, 32), # the tensor to time on
                       n:int=15, # timed repetitions per variant (median reported)
                       device='cpu', # where to time: 'cpu' or a GPU such as 'cuda'
-                      compiled:bool=True, # also time the kernel fused by torch.compile (compiles first)
+                      compiled:bool=True, # also time use_compiled(True) (compiles first)
                      ) -> pd.DataFrame:
-    "Median forward+backward time of `nn.ReLU`, the naive Eq. 2 and `MaskedReLU`, and ratios to `nn.ReLU`"
+    "Median forward+backward time of `nn.ReLU`, the naive Eq. 2 and `masked_relu` (trainable and frozen mask, eager and compiled), and ratios to `nn.ReLU`"
     import time
     x0 = torch.randn(*shape, device=device); g = torch.randn_like(x0)
     alpha = nn.Parameter(torch.rand(shape[1:], device=device))
-    variants = {'nn.ReLU': nn.ReLU(), 'naive Eq. 2': lambda x: alpha * F.relu(x) + (1 - alpha) * x,
-                'MaskedReLU': lambda x: masked_relu(x, alpha),
-                'MaskedReLU, frozen mask': lambda x: masked_relu(x, alpha.detach())}
+    variants = {'nn.ReLU': (nn.ReLU(), False), 'naive Eq. 2': (lambda x: alpha * F.relu(x) + (1 - alpha) * x, False),
+                'MaskedReLU': (lambda x: masked_relu(x, alpha), False),
+                'MaskedReLU, frozen mask': (lambda x: masked_relu(x, alpha.detach()), False)}
     if compiled:
-        fused = torch.compile(_eq2)
-        variants['MaskedReLU, use_compiled'] = lambda x: fused(x, alpha)
+        variants['MaskedReLU, use_compiled'] = (lambda x: masked_relu(x, alpha), True)
+        variants['MaskedReLU, frozen mask, use_compiled'] = (lambda x: masked_relu(x, alpha.detach()), True)
     times = {k: [] for k in variants}
     sync = torch.cuda.synchronize if device != 'cpu' and torch.cuda.is_available() else (lambda: None)
-    for i in range(n + 1):  # interleaved, so that load on the machine hits every variant alike
-        for k, f in variants.items():
-            x = x0.clone().requires_grad_(); sync()
-            t0 = time.perf_counter(); f(x).backward(g); sync()
-            if i: times[k].append(time.perf_counter() - t0)
-            alpha.grad = None
+    was = _compile['on']
+    try:
+        for i in range(n + 2):  # interleaved, so that load on the machine hits every variant alike; two rounds warm up
+            for k, (f, on) in variants.items():
+                use_compiled(on)
+                x = x0.clone().requires_grad_(); sync()
+                t0 = time.perf_counter(); f(x).backward(g); sync()
+                if i >= 2: times[k].append(time.perf_counter() - t0)
+                alpha.grad = None
+    finally: use_compiled(was)
     med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
     return pd.DataFrame([dict(variant=k, ms=1000 * t, ratio=t / med['nn.ReLU']) for k, t in med.items()])

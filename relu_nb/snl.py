@@ -5,23 +5,27 @@
 # %% ../nbs/05_snl.ipynb #4c6a38b9
 from __future__ import annotations
 from .masked import *
-import copy, random, time, warnings
+import contextlib, copy, random, time, types, warnings
 from functools import partial
 import pandas as pd
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.distributed as dist
+from torch.nn.parallel import DataParallel, DistributedDataParallel
 from torch.utils.data import TensorDataset, Subset
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
 from fastai.callback.schedule import ParamScheduler, SchedNo, combine_scheds
 from fastai.optimizer import Adam
+from fastai.callback.fp16 import MixedPrecision, AMPMode
+from fastai.distributed import DistributedDL
 from fastai.learner import Learner
 from .data import TensorDS
 from .distill import *
 from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['MaskNoWDCallback', 'LassoCallback', 'reseed', 'train_sample', 'mask_grad_median', 'auto_lasso', 'ReluCountCallback',
-           'LassoScheduleCallback', 'BudgetStopCallback', 'snl_binarize_', 'recalibrate_bn_', 'BinarizeCallback',
-           'torch_adam', 'snl', 'plot_snl', 'mask_iou', 'consecutive_iou', 'conv1d_net', 'pretrain', 'bench_snl_step']
+__all__ = ['MaskNoWDCallback', 'LassoCallback', 'reseed', 'train_sample', 'world', 'collective', 'all_sum', 'mask_grad_median',
+           'auto_lasso', 'ReluCountCallback', 'LassoScheduleCallback', 'BudgetStopCallback', 'snl_binarize_',
+           'recalibrate_bn_', 'BinarizeCallback', 'torch_adam', 'snl', 'plot_snl', 'mask_iou', 'consecutive_iou',
+           'conv1d_net', 'DeviceMixedPrecision', 'mixed_precision', 'autocast_of', 'pretrain', 'bench_snl_step']
 
 # %% ../nbs/05_snl.ipynb #a9039519
 class MaskNoWDCallback(Callback):
@@ -70,6 +74,42 @@ def train_sample(learn, # a Learner: samples come from learn.dls.train.dataset
     dev = next(learn.model.parameters()).device
     return tuple(torch.cat(t).as_subclass(torch.Tensor).to(dev) for t in (xs, ys))
 
+# %% ../nbs/05_snl.ipynb #3d3cfee3
+def world() -> tuple:
+    "`(rank, size)` of torch.distributed's default process group: `(0, 1)` in a single process"
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+_DIED = 'another process has died or stopped answering'
+_COMM_ERRORS = ('gloo', 'nccl', 'connection closed', 'connection reset', 'timed out', 'timeout', 'processgroup', 'broken pipe')
+
+@contextlib.contextmanager
+def collective(what:str, # what the processes were doing together, for the message
+              ):
+    "Re-raise a collective that failed because another process died or stalled as an error that says so"
+    try: yield
+    except RuntimeError as e:
+        rank, size = world()
+        if _DIED in str(e): raise  # said already, by a collective inside this one
+        if size < 2 or not (isinstance(e, getattr(dist, 'DistError', ())) or any(k in str(e).lower() for k in _COMM_ERRORS)): raise
+        raise RuntimeError(f"{what} across {size} processes failed in process {rank}: {_DIED} "
+                           f"(collectives time out after the process group's timeout). Look at the other processes' "
+                           f"output for the first error. ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
+
+def all_sum(*vals:float, # numbers to add over the processes
+            what:str='summing results', # what the sum is for, for the message of a failed collective
+           ) -> list:
+    "`vals` summed over every process of the group (each process must call it alike); `vals` themselves in a single process"
+    if world()[1] < 2: return list(vals)
+    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
+    t = torch.tensor([float(v) for v in vals], dtype=torch.float64, device=dev)
+    with collective(what): dist.all_reduce(t)
+    return t.tolist()
+
+def _plain(model):
+    "The model inside a (Distributed)DataParallel wrapper, or `model` itself"
+    return model.module if isinstance(model, (DataParallel, DistributedDataParallel)) else model
+
 # %% ../nbs/05_snl.ipynb #a7f05bde
 def mask_grad_median(learn, # a Learner whose model was converted with linearize_
                      n:int=2048, # fixed training samples to measure on (train_sample), in batches of the Learner's size
@@ -104,12 +144,17 @@ def _kept_count(sites, eps):
 
 @torch.no_grad()
 def _valid_acc(model, dl):
-    "Accuracy of `model` in eval mode on the batches of `dl`, restoring its mode after"
+    "Accuracy of `model` in eval mode on the batches of `dl`, restoring its mode after; several processes share the batches"
+    if isinstance(dl, DistributedDL): dl = dl.dl  # a loader that fastai's distributed training split: all of it
+    rank, size = world()
     was = model.training; model.eval()
     try:
         c = n = 0
-        for b in dl: c, n = c + int((model(b[0]).argmax(1) == b[1]).sum()), n + len(b[1])
+        for i, b in enumerate(dl):
+            if i % size != rank: continue
+            c, n = c + int((model(b[0]).argmax(1) == b[1]).sum()), n + len(b[1])
     finally: model.train(was)
+    c, n = all_sum(c, n, what='the validation accuracy')
     return c / max(n, 1)
 
 class ReluCountCallback(Callback):
@@ -139,10 +184,10 @@ class ReluCountCallback(Callback):
         if self.snapshots: self.masks.append(torch.cat([m.kept(self.eps).flatten() for m in self.sites]).cpu())
     def evaluate(self):
         "Validation accuracy of a copy binarized as `snl` would binarize it now, before and after recalibrating batch norm"
-        m = snl_binarize_(copy.deepcopy(self.learn.model), self.eps, self.budget, self.window)
+        m = snl_binarize_(copy.deepcopy(_plain(self.learn.model)), self.eps, self.budget, self.window)
         res = dict(thresholded_acc=_valid_acc(m, self.learn.dls.valid))
         if self.calib is not None:
-            res['recalibrated_acc'] = _valid_acc(recalibrate_bn_(m, self.calib[0], self.learn.dls.train.bs), self.learn.dls.valid)
+            res['recalibrated_acc'] = _valid_acc(recalibrate_bn_(m, self.calib[0], self.learn.dls.train.bs, ranks=True), self.learn.dls.valid)
         return res
 
 # %% ../nbs/05_snl.ipynb #4451a60d
@@ -208,18 +253,31 @@ def _bns(model): return [m for m in model.modules() if isinstance(m, nn.modules.
 def recalibrate_bn_(model:nn.Module, # any model; one without batch norm is returned unchanged
                     x:torch.Tensor, # inputs to gather the statistics on (e.g. train_sample(learn)[0])
                     bs:int=256, # samples per forward pass
+                    ranks:bool=False, # share the batches between the processes of the group (every process must call it)
                    ) -> nn.Module:
     "Recompute the running mean and variance of every batch norm of `model` on `x`, as an equal-weight average over its batches"
     bns = _bns(model)
     if not bns: return model
+    rank, size = world() if ranks else (0, 1)
     modes, moms = [(m, m.training) for m in model.modules()], [b.momentum for b in bns]
+    synced = [b for b in bns if isinstance(b, nn.SyncBatchNorm)]  # (a copy taken during a data-parallel fit on GPUs)
+    for b in synced: b.forward = types.MethodType(nn.modules.batchnorm._BatchNorm.forward, b)  # each process its own batches
     model.eval()
     for b in bns: b.reset_running_stats(); b.momentum = None; b.train()  # momentum None: a cumulative average
     try:
-        for i in range(0, len(x), bs): model(x[i:i + bs])
+        starts = list(range(0, len(x), bs))
+        for i in starts[rank::size]: model(x[i:i + bs])
+        if size > 1:  # each batch counts once, whichever process ran it: average the processes' averages by their batches
+            mine, total = len(starts[rank::size]), len(starts)
+            for b in bns:
+                stats = torch.cat([b.running_mean.double() * mine, b.running_var.double() * mine])
+                with collective('recomputing the batch-norm statistics'): dist.all_reduce(stats)
+                b.running_mean.copy_(stats[:len(b.running_mean)] / total); b.running_var.copy_(stats[len(b.running_mean):] / total)
+                b.num_batches_tracked.fill_(total)
     finally:
         for b, mo in zip(bns, moms): b.momentum = mo
         for m, t in modes: m.training = t
+        for b in synced: del b.forward
     return model
 
 class BinarizeCallback(Callback):
@@ -232,7 +290,7 @@ class BinarizeCallback(Callback):
         self.eps, self.budget, self.window, self.calib = eps, budget, window, calib
     def after_fit(self):
         snl_binarize_(self.learn.model, self.eps, self.budget, self.window)
-        if self.calib is not None: recalibrate_bn_(self.learn.model, self.calib[0], self.learn.dls.train.bs)
+        if self.calib is not None: recalibrate_bn_(self.learn.model, self.calib[0], self.learn.dls.train.bs, ranks=True)
         self.learn.opt = None  # the mask phase's Adam (with mask state) must not carry over into a later fit
 
 # %% ../nbs/05_snl.ipynb #850a6286
@@ -368,6 +426,32 @@ def conv1d_net(c_in:int=1, # input channels
                          nn.Conv1d(width, width, 3, padding=1), nn.BatchNorm1d(width), nn.ReLU(),
                          nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(width, n_classes))
 
+# %% ../nbs/05_snl.ipynb #ea918f5e
+class DeviceMixedPrecision(MixedPrecision):
+    "fastai's `MixedPrecision` (`to_fp16`, `to_bf16`), autocasting on the device of the model rather than on CUDA only"
+    def before_fit(self):
+        dev = next(self.learn.model.parameters()).device.type
+        if dev == 'cuda': return super().before_fit()
+        dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
+        self.kwargs['enabled'] = dtype == torch.float16  # a gradient scaler for float16 only, as fastai does
+        self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype=dtype), torch.amp.GradScaler(dev, **self.kwargs), []
+
+def mixed_precision(learn, # the Learner to train in mixed precision
+                    dtype:str='bf16', # 'bf16' (bfloat16, no gradient scaling) or 'fp16' (float16 with a gradient scaler)
+                   ):
+    "Train `learn` in mixed precision on the device its model is on: fastai's `to_bf16`/`to_fp16`, on a CPU too"
+    if dtype not in ('bf16', 'fp16'): raise ValueError(f"dtype must be 'bf16' or 'fp16', got {dtype!r}")
+    learn.remove_cbs([c for c in learn.cbs if isinstance(c, MixedPrecision)])
+    return learn.add_cb(DeviceMixedPrecision(amp_mode=dtype))
+
+def autocast_of(learn, # a Learner
+               ):
+    "The autocast `learn` trains under (that of its MixedPrecision callback), or a context that does nothing"
+    cb = next((c for c in learn.cbs if isinstance(c, MixedPrecision)), None)
+    dev = next(learn.model.parameters()).device.type
+    if cb is None or (dev != 'cuda' and not isinstance(cb, DeviceMixedPrecision)): return contextlib.nullcontext()
+    return torch.autocast(dev, dtype=torch.bfloat16 if cb.amp_mode == AMPMode.BF16 else torch.float16)
+
 # %% ../nbs/05_snl.ipynb #d8b05519
 def pretrain(learn, # a Learner with an all-ReLU model
              epochs:int, # total epochs; the learning rate drops at 50% and 75%
@@ -402,6 +486,7 @@ def bench_snl_step(make_model, # () -> a fresh all-ReLU model
                    repeats:int=3, # epochs per variant, interleaved
                    device=None, # 'cpu', 'cuda', ... (default: cuda when available)
                    compiled:bool=False, # also time use_compiled(True)
+                   amp:str|None=None, # None: float32; 'bf16' or 'fp16': both variants in mixed precision (mixed_precision)
                   ) -> pd.DataFrame:
     "Median seconds per training batch of a plain model and of the same model under SNL, and their ratio"
     from fastai.data.core import DataLoaders
@@ -414,6 +499,7 @@ def bench_snl_step(make_model, # () -> a fresh all-ReLU model
     def run(model, cbs):
         t = _BatchTimer()
         learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), opt_func=torch_adam, cbs=[t])
+        if amp: mixed_precision(learn, amp)
         with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cbs)
         return t.times[1:]  # the first batch warms up
     variants = {'plain': (plain_model, lambda: [])}
