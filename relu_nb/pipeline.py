@@ -18,7 +18,7 @@ from fastai.callback.channelslast import ChannelsLast
 from .models import resnet18, resnet34, wrn22_8, resnet1d
 from .data import mnist1d_dls, cifar_dls, tiny_imagenet_dls, DownloadError
 from .distill import finetune, fit_torch_sgd, stage
-from .snl import snl, pretrain, plot_snl, reseed
+from .snl import snl, pretrain, plot_snl, reseed, world
 from .latency import pi_latency, plot_latency, snl_paper_latencies
 
 # %% auto #0
@@ -283,7 +283,8 @@ class Stages:
         self.out, self.config, self.quiet, self.loaded = Path(out), config, quiet, []
         self.out.mkdir(parents=True, exist_ok=True)
         if fresh:
-            for f in self.out.glob('stage_*.pth'): f.unlink()
+            from relu_nb.distrib import rank0  # lazy: relu_nb.distrib sits above this module
+            rank0(lambda: [f.unlink() for f in self.out.glob('stage_*.pth')])
 
     def load(self, name:str, # the stage, e.g. 'snl'
              label:str|None=None, # how to name it in the message (default: its name)
@@ -303,8 +304,10 @@ class Stages:
              **res, # anything else to keep with it (e.g. the time it took)
             ):
         "Save stage `name` atomically: a run stopped while saving leaves the previous file, or none"
+        from relu_nb.distrib import rank0
         f = self.out / f'stage_{name}.pth'; tmp = f.with_suffix('.tmp')
-        torch.save(dict(config=self.config, state_dict=model.state_dict(), **res), tmp); tmp.replace(f)
+        def write(): torch.save(dict(config=self.config, state_dict=model.state_dict(), **res), tmp); tmp.replace(f)
+        rank0(write)  # under a launcher only the first process writes; the others wait for it
 
 # %% ../nbs/09_pipeline.ipynb #abde01bb
 def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
@@ -331,6 +334,9 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
                 ) -> dict:
     "Train, SNL to `budget`, KD finetune, evaluate against all-ReLU (and all-linear), estimate PI latency; write reports to `out`"
     b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs, recipe, download)
+    from relu_nb.distrib import init_distributed, data_parallel, rank0  # lazy: relu_nb.distrib sits above this module
+    rank, _ = init_distributed()  # under torchrun or accelerate launch: join the other processes (one process: nothing)
+    quiet = quiet or rank != 0
     ds = DATASETS[dataset]
     n_cls, arch = ds['classes'], arch or ds['arch']
     snl_lr, mask_lr = snl_lr or ds['lr'], mask_lr or ds['mask_lr']
@@ -344,7 +350,8 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
     out, times, n = Path(out), {}, 5 if rec.reference else 4
     stages = Stages(out, config, fresh, quiet)
     def fit(learn, fn):
-        with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()): return fn(learn)
+        with data_parallel(learn), (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()):
+            return fn(learn)
     def begin(i, name, key):
         "Load stage `key` if it is done (saying so); else announce it and seed everything, so that its result does not depend on earlier stages having run here"
         st = stages.load(key, f"stage {i}/{n}: {name}")
@@ -386,7 +393,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
             history = fit(learn, lambda l: snl(l, b, lasso=lasso, lasso_frac=lasso_frac, lr=snl_lr, mask_lr=mask_lr,
                                                max_epochs=rec.snl_epochs, teacher=teacher, snapshots=False))
         for x in w:
-            if 'did not reach the budget' in str(x.message): print(f"warning: {x.message}")
+            if 'did not reach the budget' in str(x.message) and not quiet: print(f"warning: {x.message}")
         times['snl'] = time.time() - t
         attrs = {k: history.attrs[k] for k in ('budget', 'total', 'lasso0', 'relus', 'stop')}
         stages.save('snl', learn.model, history=history.to_dict('list'), attrs=attrs, time=times['snl'])
@@ -406,7 +413,7 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
     x1 = xb[:1].to(device)
     lat_relu = pi_latency(base.model.eval(), x1)
     lat_snl = pi_latency(learn.model.eval(), x1)
-    save_checkpoint(learn.model, out / 'snl_model.pth', arch, n_cls, granularity, relu_count=count, accuracy=acc_final)
+    rank0(save_checkpoint, learn.model, out / 'snl_model.pth', arch, n_cls, granularity, relu_count=count, accuracy=acc_final)
     last = history.iloc[-1] if len(history) else {}
     report = dict(config=config, relus_total=total, relu_count=count, snl_epochs_run=len(history), budget_reached=count <= b,
                   lasso0=history.attrs.get('lasso0'), final_lasso=float(last['lasso']) if len(history) else None,
@@ -421,10 +428,10 @@ def run_pipeline(dataset:str='mnist1d', # a key of DATASETS
     paper = paper_comparison(dataset, arch, count, acc_final, lat_snl.total_s)
     if paper is not None: report['paper'] = paper.reset_index().to_dict('records')
     from relu_nb.secure import secure_report  # lazy: relu_nb.secure sits above this module
-    sec = None if not secure else secure_report({'all-ReLU': base.model, 'SNL': learn.model}, x1,
+    sec = None if not secure or rank != 0 else secure_report({'all-ReLU': base.model, 'SNL': learn.model}, x1,
                         weights=('public', 'secret') if arch == 'resnet1d' else ('public',))  # None without SPU's environment
     if sec is not None: report['secure'] = sec['rows']
-    _write_outputs(out, report, history, learn.model, x1, lat_relu, lat_snl, secure_md=sec and sec['markdown'])
+    rank0(_write_outputs, out, report, history, learn.model, x1, lat_relu, lat_snl, secure_md=sec and sec['markdown'])
     return report
 
 # %% ../nbs/09_pipeline.ipynb #75a3aaf7
@@ -497,6 +504,7 @@ def _run(a):
     except ValueError as e: raise UsageError(str(e)) from None
     run_pipeline(**_run_args(a), snl_lr=a.snl_lr, mask_lr=a.mask_lr, seed=a.seed, device=a.device, out=a.out, fresh=a.fresh, quiet=a.quiet,
                  secure=not a.no_secure)
+    if world()[0]: return  # under a launcher the first process prints the report
     print((Path(a.out) / 'report.md').read_text().split('\n\n![')[0])
     print(f"\nwrote {a.out}/: report.json, report.md, snl_history.csv, snl.png, relus.png, latency.png, snl_model.pth")
 

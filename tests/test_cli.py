@@ -57,3 +57,18 @@ def test_bad_arguments():
         assert r.returncode == 2, (args, r.returncode, r.stderr)
         assert r.stderr.count('\n') == 1 and says in r.stderr and 'Traceback' not in r.stderr, (args, r.stderr)
         assert r.stdout == '', (args, r.stdout)
+
+
+def test_run_under_torchrun(tmp_path):
+    "`python -m relu_nb run` in two processes (torchrun, gloo): one report, printed once; a rerun loads the finished stages on every rank"
+    from relu_nb.distrib import launch
+    out = tmp_path / 'out'
+    args = ('run', '--epochs', '1', '--snl-epochs', '3', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure', '--out', str(out))
+    r = launch(module='relu_nb', args=args, nprocs=2, timeout=900, env={'RELU_NB_PROGRESS': 'lines'})
+    assert r.stdout.count('# relu_nb report') == 1, r.stdout[-3000:]
+    rep = json.loads((out / 'report.json').read_text())
+    for f in ('stage_snl.pth', 'stage_finetune.pth'): (out / f).unlink()
+    again = launch(module='relu_nb', args=args, nprocs=2, timeout=900, env={'RELU_NB_PROGRESS': 'lines'})
+    rep2 = json.loads((out / 'report.json').read_text())
+    assert rep2['loaded_stages'] == ['relu', 'linear'], rep2['loaded_stages']
+    assert rep2['accuracy'] == rep['accuracy'] and rep2['relu_count'] == rep['relu_count']
