@@ -206,9 +206,9 @@ class _Builder:
                 else: raise TypeError(f"the export does not know the tensor method .{n.target}() ('{n.name}', {_where(n)}); it handles {SUPPORTED}")
 
 # %% ../nbs/12_export.ipynb #7d76006f
-def pi_graph(model:nn.Module, # a linearized model (binary masks), or a plain one with `all_relu=True`
+def pi_graph(model:nn.Module, # a linearized model (binary masks), or a plain one with all_relu=True
              x:torch.Tensor, # an example batch on the model's device; fixes one sample's shape
-             all_relu:bool=False, # export plain `nn.ReLU`s (and `F.relu` calls) as kept ReLUs instead of refusing them
+             all_relu:bool=False, # export plain nn.ReLUs (and F.relu calls) as kept ReLUs instead of refusing them
              formula:bool=False, # export each masked site as SNL's Eq. 2 on all N elements (what a masked model costs), for comparison
             )->PIGraph:
     "The PI graph of `model` in eval mode: batch norm folded, at each ReLU site a ReLU on the kept positions only"
@@ -234,7 +234,7 @@ def _need(module, what):
         raise ImportError(f"{what} needs the package {module!r}: pip install {module} (or pip install 'relu_nb[pi]')") from None
 
 def write_onnx(g:PIGraph, # the graph to write
-               path, # the `.onnx` file to write
+               path, # the .onnx file to write
                opset:int=17, # ONNX opset (17 or later)
               )->str:
     "Write `g` as an ONNX model whose batch size is free; returns the path"
@@ -294,9 +294,9 @@ def onnx_relus(path # an ONNX file
     return total
 
 # %% ../nbs/12_export.ipynb #103d6e16
-def to_onnx(model:nn.Module, # a linearized model (binary masks), or a plain one with `all_relu=True`
+def to_onnx(model:nn.Module, # a linearized model (binary masks), or a plain one with all_relu=True
             x:torch.Tensor, # an example batch; the check runs on it
-            path, # the `.onnx` file to write
+            path, # the .onnx file to write
             all_relu:bool=False, # export plain ReLUs as kept instead of refusing them
             opset:int=17, # ONNX opset
             check:bool=True, # run the file with onnxruntime and compare with the model
@@ -328,7 +328,7 @@ def to_onnx(model:nn.Module, # a linearized model (binary masks), or a plain one
     return rep
 
 # %% ../nbs/12_export.ipynb #2affa6bf
-def to_jax(model:nn.Module, # a linearized model (binary masks), or a plain one with `all_relu=True`
+def to_jax(model:nn.Module, # a linearized model (binary masks), or a plain one with all_relu=True
            x:torch.Tensor, # an example batch; fixes one sample's shape
            all_relu:bool=False, # export plain ReLUs as kept instead of refusing them
           ):

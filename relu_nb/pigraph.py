@@ -18,8 +18,8 @@ class OpSpec:
     "What an operation of a PI graph reads: inputs, weight arrays, index constants and attributes"
     doc:str # what it computes
     n_in:int=1 # values it reads
-    params:tuple=() # keys of the op naming float arrays in `PIGraph.params`
-    consts:tuple=() # keys of the op naming index arrays in `PIGraph.consts`
+    params:tuple=() # keys of the op naming float arrays in PIGraph.params
+    consts:tuple=() # keys of the op naming index arrays in PIGraph.consts
     attrs:tuple=() # other keys the op must have
 
 _POOL = ('kernel', 'stride', 'padding')
@@ -57,12 +57,12 @@ FORMAT, FORMAT_VERSION = 'relu_nb.pigraph', 1
 @dataclass
 class PIGraph:
     "A network as a list of operations on named values, with its arrays: what a private-inference engine runs"
-    ops:list # one dict per operation, in order: `op` (a key of `PI_OPS`), `in`, `out`, `shape`, array names, attributes
+    ops:list # one dict per operation, in order: op (a key of PI_OPS), in, out, shape, array names, attributes
     params:dict # name -> float32 array: the weights (secret or public in PI)
     consts:dict # name -> int64 array: index constants fixed by the masks (public)
     input_shape:tuple # one sample's input shape
     output:str # name of the value the graph returns
-    sites:list=field(default_factory=list) # one dict per ReLU site of the source model: `name`, `shape`, `total`, `kept`
+    sites:list=field(default_factory=list) # one dict per ReLU site of the source model: name, shape, total, kept
     input:str='x' # name of the input value
 
     def __post_init__(self):
@@ -190,7 +190,7 @@ def jax_fn(g:PIGraph # the graph to run
     return f
 
 # %% ../nbs/11_pigraph.ipynb #36da69b2
-SPU_PROTOCOLS = ('cheetah', 'semi2k') # two-party protocols `spu_run` knows
+SPU_PROTOCOLS = ('cheetah', 'semi2k') # two-party protocols spu_run knows
 WEIGHTS = ('secret', 'public') # how the weights enter the secure program
 
 _LINK = re.compile(r'Link details: total send bytes (\d+), recv bytes (\d+), send actions (\d+), recv actions (\d+)')

@@ -18,7 +18,7 @@ __all__ = ['SPU_VERSION', 'SPU_REQUIREMENTS', 'SPU_PYTHONS', 'SPUNotFound', 'spu
 
 # %% ../nbs/13_secure.ipynb #31b0784b
 SPU_VERSION = '0.9.5'
-SPU_REQUIREMENTS = ('spu==0.9.5', 'jax==0.4.34', 'jaxlib==0.4.34', 'numpy==1.26.4') # what `setup_spu` installs
+SPU_REQUIREMENTS = ('spu==0.9.5', 'jax==0.4.34', 'jaxlib==0.4.34', 'numpy==1.26.4') # what setup_spu installs
 SPU_PYTHONS = ((3, 10), (3, 11)) # the Pythons spu 0.9.5 has wheels for
 
 class SPUNotFound(RuntimeError):
@@ -29,7 +29,7 @@ def spu_env_dir()->Path:
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'relu_nb'/f'spu-{SPU_VERSION}'
 
 def _env_python(folder:Path)->Path: return folder/('Scripts/python.exe' if os.name == 'nt' else 'bin/python')
-_DONE = 'relu_nb-setup-complete' # written into the environment when `setup_spu` has finished
+_DONE = 'relu_nb-setup-complete' # written into the environment when setup_spu has finished
 
 def _howto():
     return (f"relu_nb runs SPU {SPU_VERSION} in a Python environment of its own. Create it once with `relu_nb secure --setup` "
@@ -86,7 +86,7 @@ def _find_python():
                        "manager) and pass it: `relu_nb secure --setup --python /path/to/python3.11`")
 
 def setup_spu(python:str|None=None, # a Python 3.10 or 3.11 to build the environment from (default: found)
-              folder:str|None=None, # where to create it (default: `spu_env_dir()`)
+              folder:str|None=None, # where to create it (default: spu_env_dir())
               force:bool=False, # recreate it even if it exists
               quiet:bool=False, # no pip output
              )->str:
@@ -122,7 +122,7 @@ def _run_worker(folder, progress):
     if proc.returncode:
         raise RuntimeError(f"SPU's worker failed (exit {proc.returncode}); its error output ends with:\n" + ''.join(err[-30:]))
 
-def secure_costs(models:dict|nn.Module, # {name: model}, or one model; linearized (binary masks) or plain with `all_relu`
+def secure_costs(models:dict|nn.Module, # {name: model}, or one model; linearized (binary masks) or plain with all_relu
                  x:torch.Tensor, # the input batch (one sample: the cost of one inference)
                  protocols=('cheetah',), # protocols among 'cheetah' and 'semi2k'
                  weights=('secret',), # weight settings among 'secret' (secret-shared) and 'public'
@@ -169,7 +169,7 @@ def secure_costs(models:dict|nn.Module, # {name: model}, or one model; linearize
                              warm_runs=res['warm_runs'], profile=res['profile']))
     return pd.DataFrame(rows)
 
-def secure_cost(model:nn.Module, # linearized (binary masks), or plain with `all_relu`
+def secure_cost(model:nn.Module, # linearized (binary masks), or plain with all_relu
                 x:torch.Tensor, # the input batch (one sample: the cost of one inference)
                 protocol:str='cheetah', # 'cheetah' or 'semi2k'
                 weights:str='secret', # 'secret' (secret-shared) or 'public'
@@ -185,7 +185,7 @@ def secure_cost(model:nn.Module, # linearized (binary masks), or plain with `all
     return row
 
 # %% ../nbs/13_secure.ipynb #c6e446d3
-def secure_markdown(df:pd.DataFrame # rows of `secure_costs`
+def secure_markdown(df:pd.DataFrame # rows of secure_costs
                    )->str:
     "A markdown table of `secure_costs` rows"
     md = ['| network | protocol | weights | ReLUs | MB (warm) | messages | warm s | cold s | max error |', '|---|---|---|---:|---:|---:|---:|---:|---:|']
@@ -235,7 +235,7 @@ def _secure(a):
     print(secure_markdown(df))
     if a.json: Path(a.json).write_text(json.dumps(df.to_dict('records'), indent=1))
 
-def secure_parser(sub): # the subparsers of an `argparse.ArgumentParser`
+def secure_parser(sub): # the subparsers of an argparse.ArgumentParser
     "Add the `secure` command to `sub`"
     from relu_nb.pipeline import ARCHS
     s = sub.add_parser('secure', help='measure a model in SecretFlow SPU (bytes, messages, seconds); --setup installs SPU',
