@@ -63,6 +63,7 @@ class BenchExplorer:
     def draw(self, budget:int): # one of the budgets of the benchmark
         "Draw the three panels for `budget` into `fig` (a new figure the first time) and keep what was drawn in `data`"
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import NullFormatter
         self.budget, self.data = budget, self.at(budget)
         if self.fig is None: self.fig = plt.figure(figsize=(12, 3.6))
         fig = self.fig; fig.clf()
@@ -72,7 +73,7 @@ class BenchExplorer:
             pts = sorted((s['relus'], s['acc']) for (mm, b), s in self.stats.items() if mm == m and b in self.budgets and s['relus'] > 0)
             if pts: ax1.plot(*zip(*pts), styles[m], ms=4, label=m)
         ax1.axvline(budget, color='k', ls=':', lw=1)
-        ax1.set_xscale('log'); ax1.set_xlabel('ReLUs kept'); ax1.set_ylabel('valid accuracy, %'); ax1.legend(fontsize=8)
+        ax1.set_xscale('log'); ax1.xaxis.set_minor_formatter(NullFormatter()); ax1.set_xlabel('ReLUs kept'); ax1.set_ylabel('valid accuracy, %'); ax1.legend(fontsize=8)
         ax1.set_title(f'accuracy; budget {budget:,}', fontsize=10)
         names, w = list(self.site_totals), 0.8 / max(len(self.data), 1)
         for i, (m, d) in enumerate(self.data.items()):
