@@ -6,7 +6,7 @@
 from __future__ import annotations
 from .masked import *
 import relu_nb
-import contextlib, datetime, json, os, signal, subprocess, sys, tempfile, time, zlib
+import atexit, contextlib, datetime, gc, json, os, signal, subprocess, sys, tempfile, time, zlib
 from pathlib import Path
 import pandas as pd
 import torch, torch.nn as nn, torch.distributed as dist
@@ -39,7 +39,13 @@ def init_distributed(timeout:float|None=None, # seconds any collective may wait 
     cuda = torch.cuda.is_available()
     if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     dist.init_process_group(backend or ('nccl' if cuda else 'gloo'), timeout=datetime.timedelta(seconds=timeout))
+    atexit.register(_leave)
     return world()
+
+def _leave():
+    "At exit, take the process group down while Python still runs: its threads must not outlive it (without this, a process aborts at exit now and then)"
+    gc.collect()  # wrapped models that still hold the process group go first
+    if dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../nbs/14_distrib.ipynb #56371bc3
 def _broadcast_ints(vals, src=0):
@@ -141,6 +147,7 @@ class SplitBatchTrainer(DistributedTrainer):
         for parent, name, bn in self.bns: setattr(parent, name, bn)  # the model's own batch norms, which shared their tensors
         self.learn.logger = self.old_logger
         sync_state_(self.learn.model)
+        self.accelerator.free_memory()  # Accelerate's references to the wrapped model, which holds the process group
 
 @contextlib.contextmanager
 def data_parallel(learn, # the Learner whose fits become data-parallel
