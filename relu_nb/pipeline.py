@@ -462,6 +462,12 @@ def _write_outputs(out, report, history, model, x1, lat_relu, lat_snl, secure_md
            f"0.021 s per 1000 ReLUs kept (SNL section 4). Seconds per stage: " +
            ', '.join(f"{k} {v:.0f}" for k, v in report['seconds'].items()) +
            (f" (loaded from {out}: {', '.join(report['loaded_stages'])})" if report['loaded_stages'] else ''), '']
+    low = [n for n, k in (('thresholded', 'snl_thresholded'), ('recalibrated', 'snl_recalibrated')) if acc['all_linear'] is not None
+           and acc[k] is not None and acc[k] < acc['all_linear']]
+    if low and 'below_half' in history and len(history):
+        md += [f"The {' and the '.join(low)} network{'s are' if len(low) > 1 else ' is'} below the all-linear one: when SNL stopped, "
+               f"{history.below_half.iloc[-1]:.0%} of the kept masks were below 0.5 (the Lasso term shrinks the masks it keeps too), and "
+               "thresholding set them all to 1, a network other than the one SNL trained; the KD finetune recovers it.", '']
     if report.get('paper'):
         p, us = report['paper']
         md += [f"The SNL paper at the nearest budget ({p['source']}): {p['accuracy']:.2%} with {p['relus']:,} ReLUs, online latency "
