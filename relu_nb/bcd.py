@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
 from .masked import *
 from .distill import finetune, progress_bar
-from .snl import train_sample, world, collective, all_sum, autocast_of
+from .snl import train_sample, world, collective, all_sum, autocast_of, _comm_device
 
 # %% auto #0
 __all__ = ['SHARDS', 'flat_mask', 'set_flat_mask_', 'sample_candidates', 'bcd_eval_set', 'candidate_stack', 'candidate_masks',
@@ -118,8 +118,7 @@ def _share(n, rank, size):
 
 def _all_reduce(t, what):
     "`t` summed over the processes, in place (CPU tensors travel through the GPU under NCCL)"
-    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
-    u = t.to(dev)
+    u = t.to(_comm_device())
     with collective(what): dist.all_reduce(u)
     t.copy_(u)
     return t

@@ -115,13 +115,11 @@ def _acc(learn): return 100 * _accuracy(learn)  # valid accuracy in %
 
 def _site_kept(model, eps=0.01):
     "ReLUs kept per site, in forward order of registration"
-    return {n: int(m.kept(eps).sum()) for n, m in model.named_modules() if isinstance(m, MaskedReLU)}
+    return {n: m.n_kept(eps) for n, m in model.named_modules() if isinstance(m, MaskedReLU)}
 
 def _stage_kept(model, eps=0.01):
     "Share of each stage's ReLUs kept, in forward order"
-    by = {m: n for n, m in model.named_modules() if isinstance(m, MaskedReLU)}
-    sizes = {n: m.n_total for m, n in by.items()}
-    kept = {n: int(m.kept(eps).sum()) * (m.n_total // m.alpha.numel()) for m, n in by.items()}
+    kept, sizes = _site_kept(model, eps), {n: m.n_total for n, m in model.named_modules() if isinstance(m, MaskedReLU)}
     return {g: sum(kept[n] for n in names) / sum(sizes[n] for n in names) for g, names in relu_groups(model).items()}
 
 def _iou_stats(masks, counts, total):

@@ -17,7 +17,7 @@ from accelerate.utils import DistributedDataParallelKwargs
 from fastai.torch_core import find_bs, num_distrib
 from fastcore.basics import chunked, noop
 from .data import TensorDL
-from .snl import world, collective, all_sum, _plain
+from .snl import world, collective, all_sum, _plain, _comm_device
 
 # %% auto #0
 __all__ = ['DEFAULT_TIMEOUT', 'init_distributed', 'RankDL', 'SplitBatchDL', 'sync_state_', 'SplitBatchTrainer', 'data_parallel',
@@ -50,7 +50,7 @@ def _leave():
 # %% ../nbs/14_distrib.ipynb #56371bc3
 def _broadcast_ints(vals, src=0):
     "A list of ints, as process `src` has it, in every process"
-    t = torch.tensor(list(vals), dtype=torch.long, device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+    t = torch.tensor(list(vals), dtype=torch.long, device=_comm_device())
     with collective('sharing the order of the samples'): dist.broadcast(t, src)
     return t.cpu().tolist()
 
@@ -92,7 +92,7 @@ def sync_state_(model:nn.Module, # the same architecture in every process
                ) -> nn.Module:
     "Give every process the first process's parameters and buffers (weights, masks, batch-norm statistics)"
     if world()[1] < 2: return model
-    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
+    dev = _comm_device()
     with collective('sharing the model'):
         for t in model.state_dict().values():
             if not torch.is_tensor(t): continue
@@ -105,7 +105,7 @@ def _average_buffers_(model):
     "Replace the floating-point buffers of `model` (batch-norm statistics) by their mean over the processes"
     bufs = [b for b in model.buffers() if b.is_floating_point()]
     if world()[1] < 2 or not bufs: return
-    flat = torch.cat([b.flatten().double() for b in bufs]).to('cuda' if dist.get_backend() == 'nccl' else 'cpu')
+    flat = torch.cat([b.flatten().double() for b in bufs]).to(_comm_device())
     with collective('averaging the batch-norm statistics'): dist.all_reduce(flat)
     flat /= world()[1]
     for b, v in zip(bufs, flat.split([b.numel() for b in bufs])): b.copy_(v.view_as(b))
@@ -182,7 +182,7 @@ def gather_ints(v:int, # this process's number
     "Every process's `v`, in rank order (`[v]` in one process)"
     rank, size = world()
     if size < 2: return [v]
-    t = torch.zeros(size, dtype=torch.long, device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+    t = torch.zeros(size, dtype=torch.long, device=_comm_device())
     t[rank] = v
     with collective('comparing the processes'): dist.all_reduce(t)
     return t.cpu().tolist()

@@ -96,13 +96,16 @@ def collective(what:str, # what the processes were doing together, for the messa
                            f"(collectives time out after the process group's timeout). Look at the other processes' "
                            f"output for the first error. ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
 
+def _comm_device():
+    "Where the group's collectives take their tensors: the GPU under NCCL, else the CPU"
+    return 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
+
 def all_sum(*vals:float, # numbers to add over the processes
             what:str='summing results', # what the sum is for, for the message of a failed collective
            ) -> list:
     "`vals` summed over every process of the group (each process must call it alike); `vals` themselves in a single process"
     if world()[1] < 2: return list(vals)
-    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
-    t = torch.tensor([float(v) for v in vals], dtype=torch.float64, device=dev)
+    t = torch.tensor([float(v) for v in vals], dtype=torch.float64, device=_comm_device())
     with collective(what): dist.all_reduce(t)
     return t.tolist()
 
