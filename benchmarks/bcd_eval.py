@@ -20,7 +20,8 @@ from relu_nb.models import resnet1d
 from relu_nb.data import mnist1d_dls, mnist1d_tensors
 from relu_nb.distill import finetune
 from relu_nb.snl import snl, pretrain, reseed
-from relu_nb.bcd import bcd, bench_bcd_eval
+from relu_nb.bcd import bcd
+from relu_nb.timing import bench_bcd_eval
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--budget', type=int, default=None, help='target ReLUs (default: start count - 100)')

@@ -3,13 +3,13 @@
     python benchmarks/distrib.py [--nprocs 2] [--out results/bench_distrib.json]
 
 The 1-D ResNet of MNIST-1D, pretrained here, then SNL data-parallel and BCD with its scoring shared by sample and
-by try, each run in fresh processes started with torchrun (relu_nb.distrib.bench_distrib). Prints the seconds,
+by try, each run in fresh processes started with torchrun (relu_nb.timing.bench_distrib). Prints the seconds,
 the speedups against the project's goals (SNL epochs 1.6x, BCD scoring 1.7x) and whether the results agree, and
 writes JSON. The speedups need the cores to be free: the load average is printed with them.
 """
 import argparse, json, os, platform
 import torch
-from relu_nb.distrib import bench_distrib
+from relu_nb.timing import bench_distrib
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--nprocs', type=int, default=2)

@@ -17,14 +17,14 @@ def env():
                 gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
 
 def kernel():
-    from relu_nb.masked import bench_masked_relu
+    from relu_nb.timing import bench_masked_relu
     df = bench_masked_relu(device='cuda', n=21)
     ratio = float(df.set_index('variant').ratio['MaskedReLU, use_compiled'])
     return dict(rows=df.to_dict('records'), goal='MaskedReLU, use_compiled at most 1.2x nn.ReLU', met=ratio <= 1.2)
 
 def snl():
     from relu_nb.models import resnet18
-    from relu_nb.snl import bench_snl_step
+    from relu_nb.timing import bench_snl_step
     rows, ratios = [], {}
     for amp in (None, 'bf16'):
         df = bench_snl_step(resnet18, (3, 32, 32), bs=256, n_batches=12, repeats=3, device='cuda', compiled=True, amp=amp)

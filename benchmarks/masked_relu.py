@@ -3,7 +3,7 @@
     python benchmarks/masked_relu.py [--device cuda] [--out results/bench_masked_relu.json]
 """
 import argparse, json, os, platform, torch
-from relu_nb.masked import bench_masked_relu
+from relu_nb.timing import bench_masked_relu
 
 # the project's goals, as ratios to nn.ReLU (forward + backward); the GPU goal is for the compiled kernel
 GOALS = {'cpu': {'MaskedReLU, frozen mask': 1.15, 'MaskedReLU': 2.0, 'MaskedReLU, use_compiled': 1.3},

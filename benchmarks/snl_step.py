@@ -3,7 +3,7 @@
     python benchmarks/snl_step.py [--arch resnet1d|resnet18] [--bs 128] [--device cuda] [--compiled]
 """
 import argparse, json, os, platform, torch
-from relu_nb.snl import bench_snl_step
+from relu_nb.timing import bench_snl_step
 import relu_nb.models as models
 
 SHAPES = dict(resnet1d=(1, 40), resnet18=(3, 32, 32), resnet34=(3, 32, 32), wrn22_8=(3, 32, 32))

@@ -213,6 +213,7 @@ def _locate(path, layouts:list, how:str)->Path:
 class DownloadError(ConnectionError):
     "A download that could not be made or checked; the message names the file to get by hand and the folder to put it in"
 
+# %% ../nbs/02_data.ipynb #bb8a97a8
 def _urlopen(url, timeout):
     "`urllib`'s urlopen with `timeout` on the whole of connecting and the answer's headers (name resolution included)"
     box = {}
@@ -229,6 +230,7 @@ def _reason(e:Exception, timeout:float)->str:
     if isinstance(r, (TimeoutError, socket.timeout)) and 'within' not in str(r): return f"no answer within {timeout:g} s"
     return str(r) or type(r).__name__
 
+# %% ../nbs/02_data.ipynb #c6b9cb4f
 def download_file(url:str, # where to download from
                   dest, # the file to write (its folder is created)
                   timeout:float=10., # seconds to wait for the server, when connecting and for each read
@@ -278,6 +280,18 @@ _CIFAR = {
 def _unpickle(fn:Path)->dict:
     with open(fn, 'rb') as f: return pickle.load(f, encoding='latin1')
 
+def _cifar_batches(root:Path, c:dict)->tuple:
+    "CIFAR's python version: `(train, test)` from the pickled batches in `root`"
+    vocab = _unpickle(root / c['meta'])[c['names']]
+    def split(files):
+        parts = [_unpickle(root / f) for f in files]
+        x = np.concatenate([p['data'] for p in parts])
+        if x.dtype != np.uint8 or x.shape[1] != 3072: raise ValueError(f"{root}: expected uint8 rows of 3072 pixels, got {x.dtype} {x.shape}")
+        y = np.concatenate([p[c['labels']] for p in parts])
+        return TensorDS(torch.from_numpy(x.reshape(-1, 3, 32, 32)), torch.from_numpy(y).long(), vocab)
+    return split(c['train']), split(c['test'])
+
+# %% ../nbs/02_data.ipynb #b0e005dd
 def _decode(files:list)->Tensor:
     "uint8 (N,3,H,W) tensor of the images in `files` as RGB (grey ones converted), decoded on a thread pool"
     def load(f):
@@ -291,17 +305,6 @@ def _decode(files:list)->Tensor:
     if len(files) > 10_000: print(f"decoding {len(files):,} images", flush=True)
     with ThreadPoolExecutor() as ex: list(ex.map(put, range(len(files))))
     return torch.from_numpy(out)
-
-def _cifar_batches(root:Path, c:dict)->tuple:
-    "CIFAR's python version: `(train, test)` from the pickled batches in `root`"
-    vocab = _unpickle(root / c['meta'])[c['names']]
-    def split(files):
-        parts = [_unpickle(root / f) for f in files]
-        x = np.concatenate([p['data'] for p in parts])
-        if x.dtype != np.uint8 or x.shape[1] != 3072: raise ValueError(f"{root}: expected uint8 rows of 3072 pixels, got {x.dtype} {x.shape}")
-        y = np.concatenate([p[c['labels']] for p in parts])
-        return TensorDS(torch.from_numpy(x.reshape(-1, 3, 32, 32)), torch.from_numpy(y).long(), vocab)
-    return split(c['train']), split(c['test'])
 
 def _cifar_folders(root:Path, c:dict)->tuple:
     "fastai's copies: `(train, test)` from the PNG files under `root/train` and `root/test`, labelled by the folder each is in"
@@ -317,6 +320,7 @@ def _cifar_folders(root:Path, c:dict)->tuple:
         return TensorDS(_decode(files[s]), torch.tensor([idx[f.parent.name] for f in files[s]]), vocab)
     return split('train'), split('test')
 
+# %% ../nbs/02_data.ipynb #06099115
 def _cifar_how(c:dict)->str:
     return (f"Pass download=True to get fastai's copy ({c['fastai_url']}), or download the CIFAR python version, {c['archive']}, "
             f"from {_CIFAR_URL} and put it in {{path}} (it is extracted there on first use).")

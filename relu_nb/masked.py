@@ -4,18 +4,19 @@
 
 # %% ../nbs/00_masked.ipynb #fdaf99ac
 from __future__ import annotations
-import sys, warnings
+import contextlib, sys, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 import pandas as pd
+from fastcore.basics import patch
 from torch.nn.modules.lazy import LazyModuleMixin
 from torch.nn.parameter import UninitializedParameter
 # fastai (imported by later modules) calls torch.jit.script, which recent torch deprecates loudly
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['GRANULARITIES', 'compact_figures', 'use_compiled', 'masked_relu', 'MaskedReLU', 'ReLUSites', 'linearize_',
-           'masked_relus', 'mask_params', 'binarize_', 'set_masks_', 'kept_relus', 'total_relus', 'relu_counts',
-           'plot_relu_counts', 'bench_masked_relu']
+__all__ = ['GRANULARITIES', 'compact_figures', 'use_compiled', 'masked_relu', 'MaskedReLU', 'ReLUSites', 'eval_mode',
+           'linearize_', 'masked_relus', 'mask_params', 'binarize_', 'set_masks_', 'kept_relus', 'total_relus',
+           'relu_counts', 'plot_relu_counts']
 
 # %% ../nbs/00_masked.ipynb #f098f433
 def compact_figures(dpi:int=100, # resolution of the figures (matplotlib's default)
@@ -137,33 +138,6 @@ class MaskedReLU(LazyModuleMixin, nn.Module):
             raise RuntimeError("this MaskedReLU has not seen any data yet, so its mask does not exist: "
                                "run one batch through the model first (e.g. `linearize_(model, x=xb)` or `relu_counts(model, xb)`)")
 
-    @property
-    def n_total(self) -> int:
-        "Number of ReLUs of this site (elements of one sample's feature map)"
-        self._check_init()
-        return int(torch.Size(self.feature_shape).numel())
-
-    def kept(self, eps:float=0.01, # threshold: an entry is kept when alpha > eps
-            ) -> torch.Tensor:
-        "Boolean mask of the ReLUs kept at threshold `eps`, expanded to the feature shape"
-        self._check_init()
-        return (self.alpha.detach() > eps).expand(self.feature_shape)
-
-    def n_kept(self, eps:float=0.01, # threshold: an entry is kept when alpha > eps
-              ) -> int:
-        "Number of ReLUs kept at threshold `eps`: $\\|\\mathbb{1}(\\alpha > \\epsilon)\\|_0$ over the feature map"
-        return int(self.kept(eps).sum())
-
-    def binarize_(self, eps:float=0.01, # threshold: entries above it become 1, the others 0
-                 ):
-        "Set `alpha` to $\\mathbb{1}(\\alpha > \\epsilon)$ and freeze it (Algorithm 1, line 11)"
-        self._check_init()
-        with torch.no_grad(): self.alpha.copy_((self.alpha > eps).to(self.alpha.dtype))
-        self.alpha.requires_grad_(False)
-        self.alpha.grad = None  # an optimizer that still holds the mask skips parameters without a gradient
-        self.binary = True
-        return self
-
     def get_extra_state(self): return dict(binary=self.binary, feature_shape=self.feature_shape)
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         super()._save_to_state_dict(destination, prefix, keep_vars)  # LazyModuleMixin's version drops extra state
@@ -176,6 +150,37 @@ class MaskedReLU(LazyModuleMixin, nn.Module):
         s = f"granularity={self.granularity!r}"
         if self.feature_shape is not None: s += f", features={self.feature_shape}"
         return s + (", binary" if self.binary else "")
+
+# %% ../nbs/00_masked.ipynb #fb89cc5f
+@patch(as_prop=True)
+def n_total(self:MaskedReLU) -> int:
+    "Number of ReLUs of this site (elements of one sample's feature map)"
+    self._check_init()
+    return int(torch.Size(self.feature_shape).numel())
+
+@patch
+def kept(self:MaskedReLU, eps:float=0.01, # threshold: an entry is kept when alpha > eps
+        ) -> torch.Tensor:
+    "Boolean mask of the ReLUs kept at threshold `eps`, expanded to the feature shape"
+    self._check_init()
+    return (self.alpha.detach() > eps).expand(self.feature_shape)
+
+@patch
+def n_kept(self:MaskedReLU, eps:float=0.01, # threshold: an entry is kept when alpha > eps
+          ) -> int:
+    "Number of ReLUs kept at threshold `eps`: $\\|\\mathbb{1}(\\alpha > \\epsilon)\\|_0$ over the feature map"
+    return int(self.kept(eps).sum())
+
+@patch
+def binarize_(self:MaskedReLU, eps:float=0.01, # threshold: entries above it become 1, the others 0
+             ):
+    "Set `alpha` to $\\mathbb{1}(\\alpha > \\epsilon)$ and freeze it (Algorithm 1, line 11)"
+    self._check_init()
+    with torch.no_grad(): self.alpha.copy_((self.alpha > eps).to(self.alpha.dtype))
+    self.alpha.requires_grad_(False)
+    self.alpha.grad = None  # an optimizer that still holds the mask skips parameters without a gradient
+    self.binary = True
+    return self
 
 # %% ../nbs/00_masked.ipynb #af264a6e
 class ReLUSites(nn.Module):
@@ -197,6 +202,17 @@ def _reset_site_calls(module, args):
     for c in module.children():
         if isinstance(c, ReLUSites): c.calls = 0
 
+# %% ../nbs/00_masked.ipynb #2eb95cbe
+@contextlib.contextmanager
+def eval_mode(model:nn.Module, # any model
+             ):
+    "Inside the block `model` and all its submodules are in eval mode; after it each submodule is back in its own mode"
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try: yield model
+    finally:
+        for m, t in modes: m.training = t
+
 # %% ../nbs/00_masked.ipynb #fd477748
 _RELU_FUNCTIONS = {F.relu, torch.relu, torch.relu_, F.relu_}
 _OTHER_ACTIVATIONS = (nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU,
@@ -216,12 +232,7 @@ def _traced_calls(model):
 
 def _run_quietly(model, x):
     "A forward pass in eval mode without gradients (batch-norm statistics untouched), restoring the modes after"
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        with torch.no_grad(): model(x)
-    finally:
-        for m, t in modes: m.training = t
+    with eval_mode(model), torch.no_grad(): model(x)
 
 def _hooked_calls(model, x):
     "Calls per module name from a real forward pass on `x`"
@@ -357,34 +368,3 @@ def plot_relu_counts(df:pd.DataFrame, # a table from relu_counts
     ax.set_title(title or f"{df.kept.sum():,} of {df.total.sum():,} ReLUs kept")
     ax.legend()
     return ax
-
-# %% ../nbs/00_masked.ipynb #c4bf4748
-def bench_masked_relu(shape=(128, 64, 32, 32), # the tensor to time on
-                      n:int=15, # timed repetitions per variant (median reported)
-                      device='cpu', # where to time: 'cpu' or a GPU such as 'cuda'
-                      compiled:bool=True, # also time use_compiled(True) (compiles first)
-                     ) -> pd.DataFrame:
-    "Median forward+backward time of `nn.ReLU`, the naive Eq. 2 and `masked_relu` (trainable and frozen mask, eager and compiled), and ratios to `nn.ReLU`"
-    import time
-    x0 = torch.randn(*shape, device=device); g = torch.randn_like(x0)
-    alpha = nn.Parameter(torch.rand(shape[1:], device=device))
-    variants = {'nn.ReLU': (nn.ReLU(), False), 'naive Eq. 2': (lambda x: alpha * F.relu(x) + (1 - alpha) * x, False),
-                'MaskedReLU': (lambda x: masked_relu(x, alpha), False),
-                'MaskedReLU, frozen mask': (lambda x: masked_relu(x, alpha.detach()), False)}
-    if compiled:
-        variants['MaskedReLU, use_compiled'] = (lambda x: masked_relu(x, alpha), True)
-        variants['MaskedReLU, frozen mask, use_compiled'] = (lambda x: masked_relu(x, alpha.detach()), True)
-    times = {k: [] for k in variants}
-    sync = torch.cuda.synchronize if device != 'cpu' and torch.cuda.is_available() else (lambda: None)
-    was = _compile['on']
-    try:
-        for i in range(n + 2):  # interleaved, so that load on the machine hits every variant alike; two rounds warm up
-            for k, (f, on) in variants.items():
-                use_compiled(on)
-                x = x0.clone().requires_grad_(); sync()
-                t0 = time.perf_counter(); f(x).backward(g); sync()
-                if i >= 2: times[k].append(time.perf_counter() - t0)
-                alpha.grad = None
-    finally: use_compiled(was)
-    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
-    return pd.DataFrame([dict(variant=k, ms=1000 * t, ratio=t / med['nn.ReLU']) for k, t in med.items()])

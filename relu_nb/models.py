@@ -6,10 +6,12 @@
 from __future__ import annotations
 from collections import OrderedDict
 import torch, torch.nn as nn
+from pathlib import Path
+from .masked import linearize_
 
 # %% auto #0
-__all__ = ['conv_bn', 'init_weights_', 'BasicBlock', 'ResNet', 'resnet18', 'resnet34', 'PreActBlock', 'WideResNet', 'wrn22_8',
-           'resnet1d']
+__all__ = ['ARCHS', 'conv_bn', 'init_weights_', 'BasicBlock', 'ResNet', 'resnet18', 'resnet34', 'PreActBlock', 'WideResNet',
+           'wrn22_8', 'resnet1d', 'make_model', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/01_models.ipynb #c0a0168b
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
@@ -168,3 +170,40 @@ def resnet1d(num_classes:int=10, # outputs of the linear head (MNIST-1D has 10 c
             ) -> ResNet:
     "A small 1-D ResNet for MNIST-1D `(B, 1, 40)` (or `(B, 40)`) signals, SNL convention"
     return ResNet(layers, num_classes, widths, in_channels=1, ndim=1, stem_ks=stem_ks)
+
+# %% ../nbs/01_models.ipynb #76b8ae99
+# constructor and the input shape of one sample it is made for
+ARCHS = dict(resnet18=(resnet18, (3, 32, 32)), resnet34=(resnet34, (3, 32, 32)),
+             wrn22_8=(wrn22_8, (3, 32, 32)), resnet1d=(resnet1d, (1, 40)))
+
+def make_model(arch:str, # a key of ARCHS
+               num_classes:int, # outputs of the head
+              ) -> nn.Module:
+    "A fresh all-ReLU model of `arch`"
+    if arch not in ARCHS: raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHS)}")
+    return ARCHS[arch][0](num_classes=num_classes)
+
+# %% ../nbs/01_models.ipynb #5fc6d44e
+def save_checkpoint(model:nn.Module, # a linearized (or plain) model
+                    path, # file to write
+                    arch:str, # its architecture, a key of ARCHS
+                    num_classes:int, # outputs of its head
+                    granularity:str|None='pixel', # its mask granularity, or None for a plain model
+                    **info): # anything else to keep with it (e.g. the accuracy)
+    "Save `model` (weights and masks) with what `load_checkpoint` needs to rebuild it"
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix('.tmp')
+    torch.save(dict(arch=arch, num_classes=num_classes, granularity=granularity,
+                    state_dict={k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in model.state_dict().items()},
+                    info=info), tmp)
+    tmp.replace(path)  # never leave a half-written checkpoint behind
+
+def load_checkpoint(path, # a file written by save_checkpoint (e.g. relu_nb run's snl_model.pth)
+                    map_location='cpu', # where the tensors go, as torch.load takes it
+                   ) -> nn.Module:
+    "Rebuild the model saved at `path`: architecture, masks (binary and frozen if they were) and weights, in eval mode"
+    ck = torch.load(path, map_location=map_location, weights_only=False)
+    model = make_model(ck['arch'], ck['num_classes'])
+    if ck['granularity'] is not None: linearize_(model, ck['granularity'])
+    model.load_state_dict(ck['state_dict'])
+    return model.eval()

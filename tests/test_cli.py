@@ -10,7 +10,7 @@ def relu_nb(*args, cwd=None, timeout=600):
     path = [str(ROOT)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), OMP_NUM_THREADS='1', MPLBACKEND='Agg')
     env.pop('RELU_NB_PROGRESS', None)  # the command decides from where its output goes: here, a pipe
-    cmd = [sys.executable, '-c', 'import sys; from relu_nb.pipeline import main; sys.exit(main())', *args]
+    cmd = [sys.executable, '-c', 'import sys; from relu_nb.cli import main; sys.exit(main())', *args]
     return subprocess.run(cmd, cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
