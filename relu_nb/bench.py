@@ -330,10 +330,14 @@ def speed(self:_Bench, seed, b):
                 **{k: df.attrs[k] for k in ('eval_speedup', 'wall_speedup', 'work_ratio', 'same_choices')})
 
 # %% ../nbs/15_bench.ipynb #050a100d
-def check_bench(budgets, seeds, out, n_samples, bs, pretrain_epochs, finetune_epochs, lasso, lasso_frac, snl_lr, mask_lr,
-                snl_epochs, eps, snl_extra, drc, rt, adt, bcd_epochs, finetune_when, n_eval, drc_ablation, methods, snl_from,
-                speed, device, fresh, quiet):
-    "Check the arguments of `run_bench` (the same names) before any work; return the seeds, methods, budgets in ReLUs, DRC ablation pairs, settings and total ReLUs"
+def check_bench(**settings, # every parameter of run_bench, by name (run_bench passes its own; the command line adds run_bench's defaults)
+               ) -> tuple:
+    "Check the settings of `run_bench` before any work; return the seeds, methods, budgets in ReLUs, DRC ablation pairs, settings and total ReLUs"
+    return _check_bench(**settings)
+
+def _check_bench(budgets, seeds, out, n_samples, bs, pretrain_epochs, finetune_epochs, lasso, lasso_frac, snl_lr, mask_lr,
+                 snl_epochs, eps, snl_extra, drc, rt, adt, bcd_epochs, finetune_when, n_eval, drc_ablation, methods, snl_from,
+                 speed, device, fresh, quiet):
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
     ints = dict(n_samples=n_samples, bs=bs, pretrain_epochs=pretrain_epochs, finetune_epochs=finetune_epochs, snl_epochs=snl_epochs,
                 bcd_epochs=bcd_epochs, rt=rt, n_eval=n_eval)

@@ -114,8 +114,10 @@ def _complete(fn, kw):
     return {k: p.default for k, p in ps if p.default is not inspect.Parameter.empty} | kw
 
 def _check(check, settings):
-    "Call `check` with the settings it takes; its ValueError is bad command-line input"
-    try: return check(**{k: settings[k] for k in inspect.signature(check).parameters if k in settings})
+    "Call `check` with the settings it takes (all of them, if it takes `**settings`); its ValueError is bad command-line input"
+    ps = inspect.signature(check).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in ps.values()): settings = {k: settings[k] for k in ps if k in settings}
+    try: return check(**settings)
     except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/17_cli.ipynb #68b875f6

@@ -253,7 +253,7 @@ class Stages:
                  config:dict, # the run's settings: a stage saved with other settings is refused
                  fresh:bool=False, # delete the stage files in out first
                  quiet:bool=False, # print nothing when a stage is loaded
-                 n:int|None=None, # stages in the run, for the progress lines of `run`
+                 n:int|None=None, # stages in the run, for the progress lines of Stages.run
                  reseed=None, # () -> None, called before a stage trains: its result then does not depend on earlier stages having run here
                 ):
         self.out, self.config, self.quiet, self.loaded = Path(out), config, quiet, []
@@ -287,7 +287,7 @@ class Stages:
 @patch
 def run(self:Stages, key:str, # the stage's name: its file is stage_{key}.pth
         title:str, # what the progress line calls it
-        model:nn.Module, # the stage's model: trained by `train`, or given the saved weights
+        model:nn.Module, # the stage's model: trained by train, or given the saved weights
         train, # () -> a dict of what to keep besides the weights (anything else: nothing): the stage's work
         prepare=None, # model -> None, before saved weights load into it (e.g. binarize_: the saved masks are binary)
        ) -> dict:

@@ -242,7 +242,7 @@ def _input_shape(model, arch):
     if sites and hasattr(model, 'in_channels'): return (model.in_channels,) + tuple(sites[0].feature_shape[1:])
     return ARCHS[arch][1]
 
-def measure_saved(checkpoint:str|None=None, # a model saved by `relu_nb run` (snl_model.pth); default: arch, all ReLUs
+def measure_saved(checkpoint:str|None=None, # a model saved by relu_nb run (its snl_model.pth); without one, arch with all ReLUs
                   arch:str='resnet1d', # architecture measured without a checkpoint (random weights)
                   protocol:list=['cheetah'], # two-party protocols
                   weights:list=['public', 'secret'], # weights secret-shared or public
