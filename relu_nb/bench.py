@@ -106,12 +106,12 @@ def _check_bench_args(seeds, ints, floats, drc, drc_ablation):
             raise ValueError(f"drc {d!r}: pass a count of ReLUs (an int >= 1) or a share of the reference budget in (0, 1)")
 
 # %% ../nbs/15_bench.ipynb #cf1fa0ed
-def _plain(o):  # numpy and pandas scalars to JSON
+def _json_scalar(o):  # numpy and pandas scalars to JSON
     if o is pd.NA: return None
     return o.item() if hasattr(o, 'item') else str(o)
 
 def _save_json(obj, path):
-    tmp = Path(f"{path}.tmp"); tmp.write_text(json.dumps(obj, indent=1, default=_plain)); os.replace(tmp, path)
+    tmp = Path(f"{path}.tmp"); tmp.write_text(json.dumps(obj, indent=1, default=_json_scalar)); os.replace(tmp, path)
 
 def _prepare_out(out, cfg, fresh):
     "The results folder `out`, emptied first where `fresh`, with `cfg` written to its `config.json`"
