@@ -94,7 +94,8 @@ def add_options(p:argparse.ArgumentParser, # the (sub)parser
         lit = _literal(s['default'])
         help = s['help'].replace('%', '%%') + (f" (default: {_shown(lit)})" if lit is not None and not isinstance(lit, bool) else '')
         kw = dict(help=help, default=argparse.SUPPRESS)  # not given: not passed, the function's default applies
-        if s['anno'] == 'bool' or isinstance(lit, bool):
+        if s['anno'] == 'bool' or isinstance(lit, bool):  # a flag; one that turns off what is on by default says so
+            if lit: kw['help'] = f"turn off (on by default): {kw['help']}"
             p.add_argument(('--no-' if lit else '--') + k.replace('_', '-'), dest=k, action='store_false' if lit else 'store_true', **kw)
             continue
         typ, nargs = _arg_type(s['anno'], s['default'])
@@ -149,15 +150,15 @@ def _bench(kw):
     print(f"seeds {res['seeds']}; wrote {s['out']}/: bench.json, bench.md, bench.png, seed*/rows.json")
 
 def _secure(kw):
-    from relu_nb.secure import measure_saved, setup_spu, secure_markdown, spu_env_dir, SPU_REQUIREMENTS, SPUNotFound
+    from relu_nb.secure import measure_saved, setup_spu, spu_python, secure_markdown, spu_env_dir, SPU_REQUIREMENTS, SPUNotFound
     setup = {k: kw.pop(k) for k in ('python', 'folder', 'force') if k in kw}
     try:
         if kw.pop('setup', False):
             print(f"creating SPU's environment ({' '.join(SPU_REQUIREMENTS)}) in {setup.get('folder') or spu_env_dir()} ...", flush=True)
             print(f"SPU's python: {setup_spu(**setup)}"); return
-        df = measure_saved(**kw)
+        spu_python()  # SPU's environment, or a message that says how to create it
     except (SPUNotFound, RuntimeError) as e: sys.exit(f"relu_nb secure: {e}")
-    print(secure_markdown(df))
+    print(secure_markdown(measure_saved(**kw)))
 
 # %% ../nbs/17_cli.ipynb #a3090fb2
 def parser() -> argparse.ArgumentParser:

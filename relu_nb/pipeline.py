@@ -349,7 +349,7 @@ def references(self:_Run):
         self.acc['all_linear'] = valid_accuracy(lin)
 
 @patch
-def finetune(self:_Run):
+def kd_finetune(self:_Run):
     "Stage 4: the KD finetune of the binarized network, with the all-ReLU one as teacher"
     n = self.rec.finetune_epochs
     self.stage('finetune', f'KD finetune, {n} epochs', self.learn, lambda l: self.fit(l, lambda l: finetune(l, self.teacher, n)))
@@ -493,7 +493,7 @@ def run_pipeline(dataset:str='mnist1d', # the data set, a key of DATASETS (MNIST
     b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs, recipe, download)
     rank, _ = init_distributed()  # under torchrun or accelerate launch: join the other processes (one process: nothing)
     r = _Run(s, b, quiet or rank != 0)
-    r.references(); r.linearize(); r.finetune()
+    r.references(); r.linearize(); r.kd_finetune()
     return r.report()
 
 # %% ../nbs/13_pipeline.ipynb #12d2557c

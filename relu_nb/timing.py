@@ -4,6 +4,7 @@
 
 # %% ../nbs/14_timing.ipynb #0ef38fd9
 from __future__ import annotations
+from .masked import *  # first: it quiets fastai's torch.jit warning
 import copy, json, os, tempfile, time, warnings
 from pathlib import Path
 import pandas as pd
@@ -13,7 +14,6 @@ from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from fastai.metrics import accuracy
-from .masked import *
 from .masked import _compile
 from .models import resnet1d
 from .data import mnist1d_dls
