@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_bcd.ipynb #8728aeb3
 from __future__ import annotations
-import contextlib, copy, math, os, random, time, types
+import contextlib, math, os, random, time, types
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist

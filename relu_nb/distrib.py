@@ -6,9 +6,8 @@
 from __future__ import annotations
 from .masked import *
 import relu_nb
-import atexit, contextlib, datetime, gc, json, os, signal, subprocess, sys, tempfile, time, zlib
+import atexit, contextlib, datetime, gc, os, signal, subprocess, sys, tempfile, zlib
 from pathlib import Path
-import pandas as pd
 import torch, torch.nn as nn, torch.distributed as dist
 from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback

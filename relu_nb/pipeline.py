@@ -5,7 +5,7 @@
 # %% ../nbs/13_pipeline.ipynb #967a3c6a
 from __future__ import annotations
 from .masked import *
-import copy, json, sys, time, warnings
+import copy, json, time, warnings
 from contextlib import nullcontext
 from pathlib import Path
 import pandas as pd
@@ -15,8 +15,8 @@ from fastai.metrics import accuracy
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.fp16 import MixedPrecision  # also gives Learner.to_fp16 and to_bf16
 from fastai.callback.channelslast import ChannelsLast
-from .models import resnet18, resnet34, wrn22_8, resnet1d, ARCHS, make_model, save_checkpoint, load_checkpoint
-from .data import mnist1d_dls, cifar_dls, tiny_imagenet_dls, DownloadError
+from .models import ARCHS, make_model, save_checkpoint, load_checkpoint
+from .data import mnist1d_dls, cifar_dls, tiny_imagenet_dls
 from .distill import finetune, fit_torch_sgd, stage, valid_accuracy
 from .snl import snl, pretrain, plot_snl, reseed
 from .latency import pi_latency, plot_latency, snl_paper_latencies

@@ -9,7 +9,7 @@ from json import dumps as _dumps
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import relu_nb.pigraph
-from .pigraph import PIGraph, SPU_PROTOCOLS, WEIGHTS, _check_run_args
+from .pigraph import PIGraph, _check_run_args
 from .masked import MaskedReLU, masked_relus, eval_mode
 from .models import ARCHS, make_model, load_checkpoint
 from .export import pi_graph

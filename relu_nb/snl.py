@@ -9,13 +9,11 @@ import contextlib, copy, random, time, types, warnings
 from functools import partial
 import pandas as pd
 import torch, torch.nn as nn, torch.distributed as dist
-from torch.nn.parallel import DataParallel, DistributedDataParallel
 from torch.utils.data import TensorDataset, Subset
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
 from fastai.callback.schedule import ParamScheduler, SchedNo, combine_scheds
 from fastai.optimizer import Adam
 from fastai.callback.fp16 import MixedPrecision, AMPMode
-from fastai.distributed import DistributedDL
 from fastai.learner import Learner
 from .data import TensorDS
 from .distill import *
