@@ -13,6 +13,7 @@ from .masked import *
 from .distill import finetune, progress_bar
 from .distrib import world, collective, all_sum, _comm_device
 from .snl import train_sample, autocast_of
+from .models import atomic_write
 
 # %% auto #0
 __all__ = ['SHARDS', 'flat_mask', 'set_flat_mask_', 'sample_candidates', 'bcd_eval_set', 'candidate_stack', 'candidate_masks',
@@ -324,9 +325,7 @@ def _set_rng_states(learn, s):
 
 def _save_atomic(obj, path):
     if world()[0] != 0: return  # several processes hold the same state: the first one writes it
-    tmp = Path(f"{path}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 def _load_checkpoint(path, settings, learn):
     ck = torch.load(path, weights_only=False, map_location=next(learn.model.parameters()).device)

@@ -13,7 +13,7 @@ from .masked import *  # first: it quiets fastai's torch.jit warning
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.metrics import accuracy
-from .models import resnet1d
+from .models import resnet1d, atomic_write
 from .data import mnist1d_dls
 from .distill import finetune, valid_accuracy
 from .snl import snl, pretrain, mask_iou, reseed, train_sample, snl_binarize_, recalibrate_bn_
@@ -86,13 +86,8 @@ BENCH_BUDGETS = tuple(2. ** -k for k in range(1, 7))  # 50%, 25%, ... 1.6% of th
 BENCH_METHODS = ('snl', 'snl+bcd', 'random', 'cull')
 
 def _counts(budgets, total):
-    out = []
-    for b in budgets:
-        c = int(round(b * total)) if 0 < b < 1 else int(b)
-        if isinstance(b, bool) or not 0 < c < total or (b >= 1 and b != int(b)):
-            raise ValueError(f"budget {b!r} gives {c:,} ReLUs, outside (0, {total:,}): pass counts, or fractions in (0, 1)")
-        out.append(c)
-    return sorted(set(out), reverse=True)
+    "The budgets as ReLU counts, largest first: each linearizes at least one ReLU (run_pipeline's budget may keep all of them)"
+    return sorted({budget_count(b, total, most=total - 1, name='budget') for b in budgets}, reverse=True)
 
 def _check_bench_args(seeds, ints, floats, drc, drc_ablation):
     if not seeds or len(set(seeds)) != len(seeds) or not all(isinstance(s, int) for s in seeds):
@@ -111,7 +106,7 @@ def _json_scalar(o):  # numpy and pandas scalars to JSON
     return o.item() if hasattr(o, 'item') else str(o)
 
 def _save_json(obj, path):
-    tmp = Path(f"{path}.tmp"); tmp.write_text(json.dumps(obj, indent=1, default=_json_scalar)); os.replace(tmp, path)
+    atomic_write(path, lambda t: t.write_text(json.dumps(obj, indent=1, default=_json_scalar)))
 
 def _prepare_out(out, cfg, fresh):
     "The results folder `out`, emptied first where `fresh`, with `cfg` written to its `config.json`"
@@ -254,7 +249,7 @@ def snl_unit(self:_Bench, seed):
     with learn.no_bar(), learn.no_logging():
         h, snaps = snl_sweep(learn, budgets, teacher=self.teacher(seed), **self.snl_kwargs())
     _save_atomic(dict(snaps=snaps, masks=h.attrs['masks']), self.dir(seed) / 'snl.pth')
-    h.to_csv(self.dir(seed) / 'snl_history.csv', index=False)
+    atomic_write(self.dir(seed) / 'snl_history.csv', lambda t: h.to_csv(t, index=False))
     return dict(method='snl-sweep', epochs=len(h), relus=int(h.relu_count.iloc[-1]), lasso0=h.attrs['lasso0'], seconds=time.time() - t,
                 sweep_budgets=budgets, reached=sorted(snaps), cull_counts=cull,
                 **_iou_stats(h.attrs['masks'], h.relu_count.tolist(), self.total))
@@ -654,7 +649,7 @@ def bench_report(out, # a run_bench folder
                summary=summary.astype({'method': str}).to_dict('records') if len(summary) else [], drc=drc.to_dict('records'),
                claims=claims.to_dict('records'), speed=speed, rows=json.loads(rows.to_json(orient='records')))
     _save_json(res, out / 'bench.json')
-    fig = plot_bench(rows); fig.savefig(out / 'bench.png', dpi=80); plt.close(fig)
+    fig = plot_bench(rows); atomic_write(out / 'bench.png', lambda t: fig.savefig(t, dpi=80)); plt.close(fig)
     md = [f"# relu_nb bench: MNIST-1D, 1-D ResNet\n", f"Seeds {res['seeds']}; settings `{json.dumps(cfg)}`; {env}\n",
           "## Accuracy (valid, %) per method and budget, and the training each used (epochs)\n",
           _md_table(summary, '{:.2f}') if len(summary) else '(none yet)',
@@ -662,7 +657,7 @@ def bench_report(out, # a run_bench folder
           "\n## Claims\n", _md_table(claims) if len(claims) else '(none yet)', "\n![](bench.png)\n"]
     if speed and 'table' in speed:
         md[-1:-1] = ["\n## BCD: fast against reference mode\n", _md_table(pd.DataFrame(speed['table']))]
-    (out / 'bench.md').write_text('\n'.join(md) + '\n')
+    atomic_write(out / 'bench.md', lambda t: t.write_text('\n'.join(md) + '\n'))
     return res
 
 # %% ../nbs/15_bench.ipynb #1067133d

@@ -123,11 +123,17 @@ def _check(check, settings):
 
 # %% ../nbs/17_cli.ipynb #68b875f6
 def _run(kw):
-    from relu_nb.pipeline import check_run, run_pipeline
+    from relu_nb.pipeline import check_run, run_pipeline, FolderBusy
+    from relu_nb.models import CheckpointError
     from relu_nb.distrib import world
     s = _complete(run_pipeline, kw)
     _check(check_run, s)
-    run_pipeline(**kw)
+    try: run_pipeline(**kw)
+    except (CheckpointError, FolderBusy) as e: raise UsageError(str(e)) from None  # a stage file to delete, a folder in use
+    except KeyboardInterrupt:
+        kept = sorted(f.name for f in Path(s['out']).glob('stage_*.pth'))
+        raise KeyboardInterrupt(f"kept the finished stages in {s['out']} ({', '.join(kept)}): the same command resumes from them" if kept
+                                else f"no stage had finished: nothing kept in {s['out']}") from None
     if world()[0]: return  # under a launcher the first process prints the report
     print((Path(s['out']) / 'report.md').read_text().split('\n\n![')[0])
     print(f"\nwrote {s['out']}/: report.json, report.md, snl_history.csv, snl.png, relus.png, latency.png, snl_model.pth")
@@ -145,9 +151,14 @@ def _bench(kw):
     if report_only: res = bench_report(s['out'], s['seeds'])
     else:
         _check(check_bench, s)
-        res = run_bench(**kw)
+        try: res = run_bench(**kw)
+        except KeyboardInterrupt: raise KeyboardInterrupt(f"the finished units are kept in {s['out']}: the same command resumes from them") from None
     print((Path(s['out']) / 'bench.md').read_text().split('\n![')[0])
     print(f"seeds {res['seeds']}; wrote {s['out']}/: bench.json, bench.md, bench.png, seed*/rows.json")
+
+def _readable(checkpoint):
+    from relu_nb.models import load_checkpoint
+    load_checkpoint(checkpoint)  # a CheckpointError (a ValueError) names the file and the fix
 
 def _secure(kw):
     from relu_nb.secure import measure_saved, setup_spu, spu_python, secure_markdown, spu_env_dir, SPU_REQUIREMENTS, SPUNotFound
@@ -156,6 +167,7 @@ def _secure(kw):
         if kw.pop('setup', False):
             print(f"creating SPU's environment ({' '.join(SPU_REQUIREMENTS)}) in {setup.get('folder') or spu_env_dir()} ...", flush=True)
             print(f"SPU's python: {setup_spu(**setup)}"); return
+        if kw.get('checkpoint'): _check(_readable, kw)  # the file first: a typo in its path is not a missing environment
         spu_python()  # SPU's environment, or a message that says how to create it
     except (SPUNotFound, RuntimeError) as e: sys.exit(f"relu_nb secure: {e}")
     print(secure_markdown(measure_saved(**kw)))
@@ -194,6 +206,9 @@ def main(argv:list[str]|None=None): # arguments (default: the process's own)
     except UsageError as e:
         print(f"relu_nb {a.command}: error: {e}", file=sys.stderr)
         raise SystemExit(2)
+    except KeyboardInterrupt as e:  # Ctrl-C: one line, what was kept, and the shell's status for it
+        print(f"relu_nb {a.command}: interrupted" + (f"; {e}" if str(e) else ''), file=sys.stderr)
+        raise SystemExit(130)
     except Exception as e:
         from relu_nb.data import DownloadError
         if not isinstance(e, DownloadError): raise

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_masked.ipynb #fdaf99ac
 from __future__ import annotations
-import contextlib, sys, warnings
+import contextlib, math, sys, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 import pandas as pd
 from fastcore.basics import patch
@@ -16,7 +16,7 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 # %% auto #0
 __all__ = ['GRANULARITIES', 'compact_figures', 'use_compiled', 'masked_relu', 'MaskedReLU', 'ReLUSites', 'eval_mode',
            'linearize_', 'masked_relus', 'mask_params', 'binarize_', 'set_masks_', 'kept_relus', 'total_relus',
-           'relu_counts', 'plot_relu_counts']
+           'budget_count', 'relu_counts', 'plot_relu_counts']
 
 # %% ../nbs/00_masked.ipynb #f098f433
 def compact_figures(dpi:int=100, # resolution of the figures (matplotlib's default)
@@ -328,6 +328,24 @@ def total_relus(model:nn.Module, # a model converted with linearize_
                ) -> int:
     "Total ReLUs of `model` (the elements of every site's feature map), read from the masks"
     return sum(m.n_total for m in _sites(model))
+
+# %% ../nbs/00_masked.ipynb #660f6ff1
+def budget_count(budget:float, # ReLUs to keep: a whole count, or a fraction of total in (0, 1)
+                 total:int, # the network's ReLUs
+                 most:int|None=None, # the largest count allowed (default: total)
+                 name:str='--budget', # how the message names the setting
+                ) -> int:
+    "`budget` as a count of ReLUs from 1 to `most`; else a ValueError that says what is wrong with it and what to pass"
+    most = total if most is None else most
+    ok = f"pass a whole count from 1 to {most:,} or a fraction in (0, 1)"
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
+        raise ValueError(f"{name} {budget!r} is not a positive finite number: {ok}")
+    if budget > 1 and budget != int(budget):
+        raise ValueError(f"{name} {budget:g} is neither a whole count of ReLUs nor a fraction in (0, 1): {ok}")
+    b = int(round(budget * total)) if budget < 1 else int(budget)
+    if b < 1: raise ValueError(f"{name} {budget:g} keeps none of the {total:,} ReLUs: {ok}")
+    if b > most: raise ValueError(f"{name} {budget:g} is more than {most:,} ReLUs{'' if most == total else f' (of {total:,})'}: {ok}")
+    return b
 
 # %% ../nbs/00_masked.ipynb #5b10d31f
 def relu_counts(model:nn.Module, # a plain or a converted model

@@ -5,13 +5,14 @@
 # %% ../nbs/01_models.ipynb #3c2cd8e5
 from __future__ import annotations
 from collections import OrderedDict
-import torch, torch.nn as nn
+import os, torch, torch.nn as nn
 from pathlib import Path
 from .masked import linearize_
 
 # %% auto #0
 __all__ = ['ARCHS', 'conv_bn', 'init_weights_', 'BasicBlock', 'ResNet', 'resnet18', 'resnet34', 'PreActBlock', 'WideResNet',
-           'wrn22_8', 'resnet1d', 'make_model', 'save_checkpoint', 'load_checkpoint']
+           'wrn22_8', 'resnet1d', 'make_model', 'atomic_write', 'CheckpointError', 'read_checkpoint', 'save_checkpoint',
+           'load_checkpoint']
 
 # %% ../nbs/01_models.ipynb #c0a0168b
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
@@ -183,6 +184,40 @@ def make_model(arch:str, # a key of ARCHS
     if arch not in ARCHS: raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHS)}")
     return ARCHS[arch][0](num_classes=num_classes)
 
+# %% ../nbs/01_models.ipynb #d7ab3e5d
+def atomic_write(path, # the file to write
+                 write, # tmp -> None: writes the whole file at the path tmp (same folder and suffix as path)
+                ) -> Path:
+    "Call `write` on a temporary file beside `path`, then move it onto `path`: a process killed at any moment leaves the old file or the new one"
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")  # the suffix stays: savefig reads the format from it
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
+class CheckpointError(ValueError):
+    "A file that cannot serve as the checkpoint asked for (truncated, empty, not a checkpoint, another model): the message names it and the fix"
+
+def read_checkpoint(path, # a file written with torch.save
+                    keys:tuple=(), # what the saved dict must hold
+                    fix:str='delete it', # what the user should do with a bad file, for the message
+                    map_location='cpu', # where the tensors go, as torch.load takes it
+                   ) -> dict:
+    "The dict saved at `path`; a CheckpointError naming the file and `fix` where it is missing, empty, truncated or not such a checkpoint"
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path} {'is a folder' if path.is_dir() else 'does not exist'}: pass the path of a checkpoint file")
+    if path.stat().st_size == 0: raise CheckpointError(f"{path} is empty (a write that never finished?): {fix}")
+    try: ck = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as e:
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or another kind of file: {type(e).__name__}): {fix}") from None
+    missing = [k for k in keys if not isinstance(ck, dict) or k not in ck]
+    if missing: raise CheckpointError(f"{path} is not a checkpoint of this kind (it lacks {', '.join(missing)}): {fix}")
+    return ck
+
+
 # %% ../nbs/01_models.ipynb #5fc6d44e
 def save_checkpoint(model:nn.Module, # a linearized (or plain) model
                     path, # file to write
@@ -192,18 +227,19 @@ def save_checkpoint(model:nn.Module, # a linearized (or plain) model
                     **info): # anything else to keep with it (e.g. the accuracy)
     "Save `model` (weights and masks) with what `load_checkpoint` needs to rebuild it"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.tmp')
-    torch.save(dict(arch=arch, num_classes=num_classes, granularity=granularity,
-                    state_dict={k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in model.state_dict().items()},
-                    info=info), tmp)
-    tmp.replace(path)  # never leave a half-written checkpoint behind
+    ck = dict(arch=arch, num_classes=num_classes, granularity=granularity,
+              state_dict={k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in model.state_dict().items()}, info=info)
+    atomic_write(path, lambda tmp: torch.save(ck, tmp))  # never leave a half-written checkpoint behind
 
 def load_checkpoint(path, # a file written by save_checkpoint (e.g. relu_nb run's snl_model.pth)
                     map_location='cpu', # where the tensors go, as torch.load takes it
                    ) -> nn.Module:
     "Rebuild the model saved at `path`: architecture, masks (binary and frozen if they were) and weights, in eval mode"
-    ck = torch.load(path, map_location=map_location, weights_only=False)
+    fix = 'pass a file that save_checkpoint wrote (relu_nb run: its snl_model.pth)'
+    ck = read_checkpoint(path, ('arch', 'num_classes', 'granularity', 'state_dict'), fix, map_location)
+    if ck['arch'] not in ARCHS: raise CheckpointError(f"{path} holds an unknown architecture {ck['arch']!r}: {fix}")
     model = make_model(ck['arch'], ck['num_classes'])
     if ck['granularity'] is not None: linearize_(model, ck['granularity'])
-    model.load_state_dict(ck['state_dict'])
+    try: model.load_state_dict(ck['state_dict'])
+    except RuntimeError: raise CheckpointError(f"{path} says {ck['arch']} but holds the weights of another model: {fix}") from None
     return model.eval()

@@ -5,7 +5,7 @@
 # %% ../nbs/13_pipeline.ipynb #967a3c6a
 from __future__ import annotations
 from .masked import *
-import copy, json, time, warnings
+import copy, hashlib, json, os, socket, time, warnings
 from contextlib import nullcontext
 from pathlib import Path
 import pandas as pd
@@ -15,7 +15,7 @@ from fastai.metrics import accuracy
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.fp16 import MixedPrecision  # also gives Learner.to_fp16 and to_bf16
 from fastai.callback.channelslast import ChannelsLast
-from .models import ARCHS, make_model, save_checkpoint, load_checkpoint
+from .models import ARCHS, make_model, save_checkpoint, load_checkpoint, atomic_write, read_checkpoint, CheckpointError
 from .data import mnist1d_dls, cifar_dls, tiny_imagenet_dls
 from .distill import finetune, fit_torch_sgd, stage, valid_accuracy
 from .snl import snl, pretrain, plot_snl, reseed
@@ -23,12 +23,14 @@ from .latency import pi_latency, plot_latency, snl_paper_latencies
 from .distrib import init_distributed, data_parallel, rank0, world
 from .secure import secure_report
 from fastcore.basics import patch
+try: import fcntl  # the folder lock (Linux, macOS)
+except ImportError: fcntl = None
 _all_ = ['ARCHS', 'make_model', 'save_checkpoint', 'load_checkpoint']  # they moved to relu_nb.models: importable from here as before
 
 # %% auto #0
 __all__ = ['DATASETS', 'RECIPES', 'make_dls', 'pretrain_one_cycle', 'amp_precision', 'Recipe', 'recipe_table', 'step_seconds',
-           'paper_comparison', 'check_run', 'Stages', 'run_pipeline', 'relu_report', 'ARCHS', 'make_model',
-           'save_checkpoint', 'load_checkpoint']
+           'paper_comparison', 'check_run', 'Stages', 'FolderBusy', 'FolderLock', 'run_pipeline', 'relu_report',
+           'ARCHS', 'make_model', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/13_pipeline.ipynb #19ea573b
 # per data set: classes, input shape, default architecture, SNL's Adam learning rates of the weights and of the masks
@@ -199,16 +201,24 @@ def paper_comparison(dataset:str, # a key of DATASETS
     return pd.DataFrame(rows).set_index('source')
 
 # %% ../nbs/13_pipeline.ipynb #9cb9621c
-def _budget(budget, total):
-    b = int(round(budget * total)) if 0 < budget < 1 else int(budget)
-    if not 0 < b <= total or (budget >= 1 and budget != int(budget)):
-        raise ValueError(f"budget {budget:g} gives {b:,} ReLUs, outside (0, {total:,}]: pass a count up to {total:,} or a fraction in (0, 1)")
-    return b
-
 def _total_relus(arch, dataset):
     "ReLUs of `arch` on inputs of `dataset`, counted on a dummy input"
     d = DATASETS[dataset]
     return int(relu_counts(make_model(arch, d['classes']), torch.zeros(1, *d['shape'])).total.sum())
+
+def _check_arch(arch, dataset):
+    "Refuse an architecture that does not take the inputs of `dataset` (images or signals), naming the combination"
+    dims, kind = len(DATASETS[dataset]['shape']), {2: 'signals (1-D)', 3: 'images (2-D)'}
+    if len(ARCHS[arch][1]) != dims:
+        fit = ' or '.join(a for a in sorted(ARCHS) if len(ARCHS[a][1]) == dims)
+        raise ValueError(f"--arch {arch} takes {kind[len(ARCHS[arch][1])]} but {dataset} holds {kind[dims]}: pass --arch {fit}, or another --dataset")
+
+def _check_out(out):
+    "Create the folder `out`, or say in one line why it cannot be"
+    if out.exists() and not out.is_dir(): raise ValueError(f"--out {out} is a file, not a folder: pass a folder (it is created if needed)")
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise ValueError(f"--out {out} cannot be created ({e.strerror}): pass a folder you can write to") from None
+    if not os.access(out, os.W_OK | os.X_OK): raise ValueError(f"--out {out} cannot be written to: pass a folder you can write to")
 
 # %% ../nbs/13_pipeline.ipynb #dea6fd95
 def check_run(dataset:str='mnist1d', # a key of DATASETS
@@ -224,11 +234,13 @@ def check_run(dataset:str='mnist1d', # a key of DATASETS
               bs:int|None=None, # batch size, or None for the data set's
               recipe:str='paper', # a key of RECIPES
               download:bool=False, # fetch the data set if it is not there
+              out:str|None=None, # the output folder: created here, so that a folder that cannot be is refused before any work
              ) -> int:
     "Check the settings of `run_pipeline` before any work (a ValueError names the problem and the fix); return the budget in ReLUs"
     if dataset not in DATASETS: raise ValueError(f"unknown data set {dataset!r}: choose one of {', '.join(sorted(DATASETS))}")
     arch = arch or DATASETS[dataset]['arch']
     if arch not in ARCHS: raise ValueError(f"unknown architecture {arch!r}: choose one of {', '.join(sorted(ARCHS))}")
+    _check_arch(arch, dataset)
     if recipe not in RECIPES: raise ValueError(f"unknown recipe {recipe!r}: choose one of {', '.join(RECIPES)}")
     for v, name in ((epochs, 'epochs'), (snl_epochs, 'snl-epochs'), (finetune_epochs, 'finetune-epochs')):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
@@ -244,7 +256,9 @@ def check_run(dataset:str='mnist1d', # a key of DATASETS
         if data is not None and not Path(data).is_dir() and (not download or Path(data).exists()):
             raise ValueError(f"--data {data} is not a folder: pass the folder that holds the {dataset} archive")
     if not budget > 0: raise ValueError(f"--budget must be positive (a count of ReLUs, or a fraction in (0, 1)), got {budget:g}")
-    return _budget(budget, _total_relus(arch, dataset))
+    b = budget_count(budget, _total_relus(arch, dataset))
+    if out is not None: _check_out(Path(out))
+    return b
 
 # %% ../nbs/13_pipeline.ipynb #0234b508
 class Stages:
@@ -256,32 +270,49 @@ class Stages:
                  n:int|None=None, # stages in the run, for the progress lines of Stages.run
                  reseed=None, # () -> None, called before a stage trains: its result then does not depend on earlier stages having run here
                 ):
-        self.out, self.config, self.quiet, self.loaded = Path(out), config, quiet, []
+        self.out, self.config, self.quiet, self.loaded, self.ids = Path(out), config, quiet, [], {}
         self.n, self.reseed, self.i = n, reseed, 0
         self.out.mkdir(parents=True, exist_ok=True)
         if fresh: rank0(lambda: [f.unlink() for f in self.out.glob('stage_*.pth')])
 
     def load(self, name:str, # the stage, e.g. 'snl'
              label:str|None=None, # how to name it in the message (default: its name)
+             inputs:tuple=(), # the stages it started from: if their files are not the ones it was built on, it is not loaded
             )->dict|None:
-        "The saved result of stage `name` (its state_dict and what was saved with it), or None if it has not finished"
-        f = self.out / f'stage_{name}.pth'
+        "The saved result of stage `name` (its state_dict and what was saved with it), or None if it has not finished or its inputs changed"
+        f, label = self.out / f'stage_{name}.pth', label or name
         if not f.exists(): return None
-        st = torch.load(f, map_location='cpu', weights_only=False)
+        st = read_checkpoint(f, ('config', 'state_dict'), 'rerun with --fresh, or delete it')
         if st['config'] != self.config:
-            raise ValueError(f"{f} was written with other settings ({st['config']}); rerun with --fresh or another --out")
-        self.loaded.append(name)
-        if not self.quiet: print(f"{label or name}: loaded from {f} (finished in an earlier run)", flush=True)
+            diff = '; '.join(f"{k} {st['config'].get(k)!r} there, {v!r} now" for k, v in self.config.items() if st['config'].get(k) != v)
+            raise CheckpointError(f"{f} was written with other settings ({diff}): rerun with --fresh or another --out")
+        built_on, now = st.get('inputs', {}), {k: self.ids.get(k) for k in inputs}
+        if changed := [k for k in inputs if built_on.get(k) != now[k]]:
+            if not self.quiet: print(f"{label}: {f.name} was built on another {', '.join(f'stage_{k}.pth' for k in changed)} "
+                                     "(trained again or changed since): training it again", flush=True)
+            return None
+        self.loaded.append(name); self.ids[name] = _file_id(f)
+        if not self.quiet: print(f"{label}: loaded from {f} (finished in an earlier run)", flush=True)
         return st
 
-    def save(self, name:str, # the stage
-             model:nn.Module, # its model: the weights (and masks) are saved
-             **res, # anything else to keep with it (e.g. the time it took)
-            ):
-        "Save stage `name` atomically: a run stopped while saving leaves the previous file, or none"
-        f = self.out / f'stage_{name}.pth'; tmp = f.with_suffix('.tmp')
-        def write(): torch.save(dict(config=self.config, state_dict=model.state_dict(), **res), tmp); tmp.replace(f)
-        rank0(write)  # under a launcher only the first process writes; the others wait for it
+# %% ../nbs/13_pipeline.ipynb #0833897d
+@patch
+def save(self:Stages, name:str, # the stage
+         model:nn.Module, # its model: the weights (and masks) are saved
+         inputs:tuple=(), # the stages it started from: the identities of their files are saved with it
+         **res, # anything else to keep with it (e.g. the time it took)
+        ):
+    "Save stage `name` atomically (a run stopped while saving leaves the previous file, or none), with what it was built on"
+    f, ck = self.out / f'stage_{name}.pth', dict(config=self.config, state_dict=model.state_dict(), inputs={k: self.ids[k] for k in inputs}, **res)
+    rank0(atomic_write, f, lambda tmp: torch.save(ck, tmp))  # under a launcher only the first process writes; the others wait for it
+    self.ids[name] = _file_id(f)
+
+def _file_id(f):
+    "The identity of a stage's file: the SHA-256 of its bytes (a file saved again, or changed, has another)"
+    h = hashlib.sha256()
+    with open(f, 'rb') as fh:
+        for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()
 
 # %% ../nbs/13_pipeline.ipynb #77a698f4
 @patch
@@ -290,20 +321,85 @@ def run(self:Stages, key:str, # the stage's name: its file is stage_{key}.pth
         model:nn.Module, # the stage's model: trained by train, or given the saved weights
         train, # () -> a dict of what to keep besides the weights (anything else: nothing): the stage's work
         prepare=None, # model -> None, before saved weights load into it (e.g. binarize_: the saved masks are binary)
+        inputs:tuple=(), # the stages this one starts from: it is trained again when their files are not those it was built on
        ) -> dict:
-    "The next stage: loaded if an earlier run finished it, else announced, seeded, trained, timed and saved; what it kept, and its `time`"
+    "The next stage: loaded if an earlier run finished it on the same inputs, else announced, seeded, trained, timed and saved; what it kept, and its `time`"
     self.i += 1
-    if st := self.load(key, f"stage {self.i}/{self.n}: {title}"):
+    if st := self.load(key, f"stage {self.i}/{self.n}: {title}", inputs):
         if prepare is not None: prepare(model)
-        model.load_state_dict(st['state_dict'])
+        try: model.load_state_dict(st['state_dict'])
+        except RuntimeError: raise CheckpointError(f"{self.out / f'stage_{key}.pth'} holds another model: rerun with --fresh, or delete it") from None
         return st
     if not self.quiet: stage(self.i, self.n, title)
     if self.reseed is not None: self.reseed()
     t = time.time(); res = train()
     res = dict(res) if isinstance(res, dict) else {}  # what the stage keeps besides its weights
     res['time'] = time.time() - t
-    self.save(key, model, **res)
+    self.save(key, model, inputs, **res)
     return res
+
+
+# %% ../nbs/13_pipeline.ipynb #d7038d53
+class FolderBusy(RuntimeError):
+    "Another run holds the output folder: the message names the folder, the process that holds it, and what to do"
+
+class FolderLock:
+    "One run at a time in the folder `out`: a lock on `out/.relu_nb.lock` (which says who holds it), freed by the kernel if the holder dies"
+    def __init__(self, out, # the output folder
+                 wait:bool=False, # wait for the run that holds it, instead of refusing
+                 quiet:bool=False, # say nothing when waiting or taking over the lock of a dead process
+                ):
+        self.path, self.wait, self.quiet, self.fd = Path(out) / '.relu_nb.lock', wait, quiet, None
+
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()
+
+def _holder(fd):
+    "What the lock file open at `fd` says about its holder: (pid or None, text)"
+    os.lseek(fd, 0, os.SEEK_SET); text = os.read(fd, 200).decode(errors='replace').strip()
+    pid = int(text.split()[0]) if text[:1].isdigit() else None
+    return pid, (f"process {text.split()[0]} on {text.split()[1]}, since {' '.join(text.split()[2:])}" if pid and len(text.split()) > 2
+                 else 'a process that has not written its id yet')
+
+def _alive(pid):
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+# %% ../nbs/13_pipeline.ipynb #af596af6
+@patch
+def acquire(self:FolderLock) -> FolderLock:
+    "Take the lock, waiting for it with `wait`; else a FolderBusy that names the process holding it"
+    if fcntl is None: return self  # no flock here (Windows): nothing is locked
+    while True:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            who = _holder(fd)[1]
+            if not self.wait:
+                os.close(fd)
+                raise FolderBusy(f"{self.path.parent} is in use by another run ({who}): wait for it to end, add --wait, or pass another --out")
+            if not self.quiet: print(f"waiting for the run in {self.path.parent} to end ({who}) ...", flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try: same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd)  # the holder removed the file as it let go: take a new one
+    pid, _ = _holder(fd)
+    if pid is not None and pid != os.getpid() and not _alive(pid) and not self.quiet:
+        print(f"{self.path.parent}: process {pid}, which held it, no longer runs (killed?): taking its lock over", flush=True)
+    os.ftruncate(fd, 0); os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+    self.fd = fd
+    return self
+
+@patch
+def release(self:FolderLock):
+    "Let go of the lock (and remove its file); nothing if it is not held"
+    if self.fd is None: return
+    self.path.unlink(missing_ok=True)  # while still held: a run waiting on this file then sees it is gone and takes a new one
+    os.close(self.fd); self.fd = None
 
 # %% ../nbs/13_pipeline.ipynb #76325826
 class _Run:
@@ -340,10 +436,12 @@ class _Run:
 def references(self:_Run):
     "Stages 1 and 2: the all-ReLU network and, in the recipes that have it, the all-linear one trained the same way"
     r, e = self.rec, self.rec.epochs
+    reseed(self.s['seed'], self.dls)  # the initial weights too come from the seed, whatever this process drew before
     self.base = r.learner(self.dls, make_model(self.arch, self.n_cls))
     self.stage('relu', f'all-ReLU {self.arch}, {e} epochs', self.base, lambda l: self.fit(l, r.pretrain))
     self.acc['all_relu'], self.acc['all_linear'] = valid_accuracy(self.base), None
     if r.reference:
+        reseed(self.s['seed'], self.dls)
         lin = r.learner(self.dls, set_masks_(linearize_(make_model(self.arch, self.n_cls), x=self.xb[:2].cpu()), 0.))
         self.stage('linear', f'all-linear {self.arch}, {e} epochs', lin, lambda l: self.fit(l, r.pretrain))
         self.acc['all_linear'] = valid_accuracy(lin)
@@ -352,7 +450,8 @@ def references(self:_Run):
 def kd_finetune(self:_Run):
     "Stage 4: the KD finetune of the binarized network, with the all-ReLU one as teacher"
     n = self.rec.finetune_epochs
-    self.stage('finetune', f'KD finetune, {n} epochs', self.learn, lambda l: self.fit(l, lambda l: finetune(l, self.teacher, n)))
+    self.stage('finetune', f'KD finetune, {n} epochs', self.learn, lambda l: self.fit(l, lambda l: finetune(l, self.teacher, n)),
+               inputs=('snl', 'relu'))
     self.acc['snl_finetuned'] = valid_accuracy(self.learn)
 
 # %% ../nbs/13_pipeline.ipynb #4fccbff6
@@ -372,7 +471,7 @@ def linearize(self:_Run):
         for x in w:
             if 'did not reach the budget' in str(x.message) and not self.quiet: print(f"warning: {x.message}")
         return dict(history=h.to_dict('list'), attrs={k: h.attrs[k] for k in ('budget', 'total', 'lasso0', 'relus', 'stop')})
-    st = self.stage('snl', f'SNL to {self.b:,} of {self.total:,} ReLUs', self.learn, train, prepare=binarize_)
+    st = self.stage('snl', f'SNL to {self.b:,} of {self.total:,} ReLUs', self.learn, train, prepare=binarize_, inputs=('relu',))
     if self.history is None: self.history = pd.DataFrame(st['history']); self.history.attrs.update(st['attrs'])  # loaded
     self.acc['snl_recalibrated'], self.count = valid_accuracy(self.learn), kept_relus(self.learn.model)
 
@@ -394,7 +493,7 @@ def report(self:_Run) -> dict:
                                 snl_finetuned=a['snl_finetuned']),
                   latency_s=dict(protocol=lat_snl.protocol, all_relu=lat_relu.total_s, snl=lat_snl.total_s,
                                  plaintext=lat_snl.plaintext_s, snl_relus=lat_snl.relu_s),
-                  seconds=self.times, loaded_stages=self.stages.loaded, device=str(self.device), checkpoint='snl_model.pth',
+                  seconds=self.times, loaded_stages=self.stages.loaded, stage_files=self.stages.ids, device=str(self.device), checkpoint='snl_model.pth',
                   device_name=torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else 'cpu',
                   recipe=dict(name=self.rec.name, schedule=self.rec.schedule, precision=self.rec.precision, channels_last=self.rec.channels_last))
     paper = paper_comparison(c['dataset'], self.arch, self.count, a['snl_finetuned'], lat_snl.total_s)
@@ -452,18 +551,18 @@ def _report_md(out, report, history, secure_md=None):
 
 # %% ../nbs/13_pipeline.ipynb #a9e5f274
 def _write_outputs(out, report, history, model, x1, lat_relu, lat_snl, secure_md=None):
-    "Write report.json, snl_history.csv, report.md and its three plots to `out`"
+    "Write report.json, snl_history.csv, report.md and its three plots to `out`, each atomically"
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
-    (out / 'report.json').write_text(json.dumps(report, indent=1))
-    history.to_csv(out / 'snl_history.csv', index=False)
-    (out / 'report.md').write_text('\n'.join(_report_md(out, report, history, secure_md)))
-    if len(history): plot_snl(history).savefig(out / 'snl.png', dpi=100); plt.close('all')
+    atomic_write(out / 'report.json', lambda t: t.write_text(json.dumps(report, indent=1)))
+    atomic_write(out / 'snl_history.csv', lambda t: history.to_csv(t, index=False))
+    atomic_write(out / 'report.md', lambda t: t.write_text('\n'.join(_report_md(out, report, history, secure_md))))
+    if len(history): atomic_write(out / 'snl.png', lambda t: plot_snl(history).savefig(t, dpi=100)); plt.close('all')
     fig, ax = plt.subplots(figsize=(8, 3.5)); plot_relu_counts(relu_counts(model, x1), ax=ax)
-    fig.tight_layout(); fig.savefig(out / 'relus.png', dpi=100); plt.close(fig)
+    fig.tight_layout(); atomic_write(out / 'relus.png', lambda t: fig.savefig(t, dpi=100)); plt.close(fig)
     ax = plot_latency({'this run: all-ReLU': [lat_relu], 'this run: SNL': [lat_snl]},
                       n_range=(max(lat_snl.relus_kept, 1) / 2, max(1e6, 2 * lat_relu.relus_total)))
-    ax.figure.savefig(out / 'latency.png', dpi=100, bbox_inches='tight'); plt.close('all')
+    atomic_write(out / 'latency.png', lambda t: ax.figure.savefig(t, dpi=100, bbox_inches='tight')); plt.close('all')
 
 # %% ../nbs/13_pipeline.ipynb #dabcdb5d
 def run_pipeline(dataset:str='mnist1d', # the data set, a key of DATASETS (MNIST-1D is generated locally)
@@ -487,14 +586,19 @@ def run_pipeline(dataset:str='mnist1d', # the data set, a key of DATASETS (MNIST
                  secure:bool=True, # also measure both networks in SPU, when its environment exists (relu_nb secure --setup)
                  recipe:str='paper', # 'paper' (the paper's schedule) or 'fast' (one-cycle, mixed precision, channels_last; see RECIPES)
                  download:bool=False, # fetch CIFAR / TinyImageNet if it is not in data (data None: fastai's data folder)
+                 wait:bool=False, # when another run is writing to out, wait for it to end instead of refusing
                 ) -> dict:
     "Train, SNL to `budget`, KD finetune, evaluate against all-ReLU (and all-linear), estimate PI latency; write reports to `out`"
     s = dict(locals())  # the settings, as given
-    b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs, recipe, download)
+    b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs, recipe, download, out)
     rank, _ = init_distributed()  # under torchrun or accelerate launch: join the other processes (one process: nothing)
-    r = _Run(s, b, quiet or rank != 0)
-    r.references(); r.linearize(); r.kd_finetune()
-    return r.report()
+    lock = FolderLock(out, wait, quiet or rank != 0)
+    rank0(lock.acquire)  # one run per folder: the first process holds the lock for all of them
+    try:
+        r = _Run(s, b, quiet or rank != 0)
+        r.references(); r.linearize(); r.kd_finetune()
+        return r.report()
+    finally: lock.release()
 
 # %% ../nbs/13_pipeline.ipynb #12d2557c
 def relu_report(arch:str='resnet18', # a key of ARCHS

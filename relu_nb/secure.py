@@ -250,8 +250,8 @@ def measure_saved(checkpoint:str|None=None, # a model saved by relu_nb run (its 
                   json:str|None=None, # also write the rows to this JSON file
                  )->pd.DataFrame:
     "Measure a saved model, or the all-ReLU network of `arch` with random weights, in SPU: one row per protocol and weight setting"
+    model = load_checkpoint(checkpoint) if checkpoint else make_model(arch, 10)  # the file first: a bad path is not a missing environment
     spu_python()
-    model = load_checkpoint(checkpoint) if checkpoint else make_model(arch, 10)
     torch.manual_seed(0)
     x = torch.randn(1, *_input_shape(model, arch))
     df = secure_costs({Path(checkpoint).name if checkpoint else f'{arch} (all ReLUs)': model}, x, protocol, weights,

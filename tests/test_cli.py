@@ -1,5 +1,5 @@
 """The `relu_nb` command line, run as a user runs it: a separate process whose output goes to a pipe, as in a log."""
-import json, os, re, subprocess, sys
+import json, os, re, signal, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -72,3 +72,108 @@ def test_run_under_torchrun(tmp_path):
     rep2 = json.loads((out / 'report.json').read_text())
     assert rep2['loaded_stages'] == ['relu', 'linear'], rep2['loaded_stages']
     assert rep2['accuracy'] == rep['accuracy'] and rep2['relu_count'] == rep['relu_count']
+
+
+SMALL = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure')
+
+
+def relu_nb_bg(*args, cwd=None, threads='1'):
+    "Start `relu_nb *args` in the background (threads=None: PyTorch's default number of threads); its Popen"
+    path = [str(ROOT)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), MPLBACKEND='Agg')
+    env.pop('RELU_NB_PROGRESS', None); env.pop('OMP_NUM_THREADS', None)
+    if threads: env['OMP_NUM_THREADS'] = threads
+    cmd = [sys.executable, '-c', 'import sys; from relu_nb.cli import main; sys.exit(main())', *args]
+    return subprocess.Popen(cmd, cwd=cwd or ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def one_line_error(r, *says, status=2):
+    assert r.returncode == status, (r.returncode, r.stdout[-2000:], r.stderr[-3000:])
+    assert r.stderr.count('\n') == 1 and 'Traceback' not in r.stderr, r.stderr
+    for s in says: assert s in r.stderr, (s, r.stderr)
+
+
+def test_more_bad_arguments(tmp_path):
+    "Budgets that are neither counts nor fractions, combinations that do not fit, an --out or a checkpoint that cannot be used: one line, status 2"
+    (tmp_path / 'a_file').write_text('x'); (tmp_path / 'not.pth').write_text('not a checkpoint')
+    for args, says in ((('run', '--budget', '1.5'), '--budget 1.5 is neither a whole count of ReLUs nor a fraction in (0, 1)'),
+                       (('run', '--budget', 'inf'), '--budget inf is not a positive finite number'),
+                       (('bench', '--budgets', 'inf'), 'budget inf is not a positive finite number'),
+                       (('bench', '--budgets', '7680'), 'budget 7680 is more than 7,679 ReLUs (of 7,680): pass a whole count from 1 to 7,679'),
+                       (('run', '--budget', '7681'), 'is more than 7,680 ReLUs: pass a whole count from 1 to 7,680'),
+                       (('run', '--dataset', 'mnist1d', '--arch', 'resnet18'), '--arch resnet18 takes images (2-D) but mnist1d holds signals (1-D)'),
+                       (('run', '--out', str(tmp_path / 'a_file')), 'is a file, not a folder'),
+                       (('run', '--out', '/proc/no/such/folder'), 'cannot be created'),
+                       (('secure', str(tmp_path / 'no_such.pth')), 'no_such.pth does not exist'),
+                       (('secure', str(tmp_path / 'not.pth')), 'not.pth is not a readable checkpoint')):
+        r = relu_nb(*args)
+        one_line_error(r, says)
+        assert r.stdout == '', (args, r.stdout)
+
+
+def test_help_says_each_default_once():
+    from relu_nb.cli import parser
+    p = parser()
+    for name, sub in p._subparsers._group_actions[0].choices.items():
+        for a in sub._actions:
+            h = a.help or ''
+            assert h.count('(default') <= 1 and '(default: None)' not in h, (name, a.dest, h)
+
+
+def test_one_run_per_folder(tmp_path):
+    "Two runs into one folder at once: the second refuses in one line naming the folder and the first process; with --wait it waits"
+    out = tmp_path / 'out'; args = (*SMALL, '--out', str(out))
+    a = relu_nb_bg(*args)
+    lock = out / '.relu_nb.lock'
+    for _ in range(600):
+        if lock.exists() and lock.read_text().strip(): break
+        time.sleep(0.1)
+    b = relu_nb(*args)
+    one_line_error(b, f'relu_nb run: error: {out} is in use by another run (process {a.pid} on', '--wait')
+    w = relu_nb_bg(*args, '--wait')  # waits for a, then loads what a finished
+    a_out, a_err = a.communicate(timeout=600)
+    assert a.returncode == 0, a_err[-3000:]
+    w_out, w_err = w.communicate(timeout=600)
+    assert w.returncode == 0, w_err[-3000:]
+    assert f'waiting for the run in {out} to end (process {a.pid}' in w_out, w_out
+    rep = json.loads((out / 'report.json').read_text())
+    assert rep['loaded_stages'] == ['relu', 'linear', 'snl', 'finetune'], rep['loaded_stages']
+    assert not lock.exists()
+    (out / 'stage_snl.pth').write_bytes((out / 'stage_snl.pth').read_bytes()[:100])  # as after a full disk
+    one_line_error(relu_nb(*args), f'{out / "stage_snl.pth"} is not a readable checkpoint', '--fresh')
+
+
+def _weights(folder):
+    import torch
+    return {f.name: torch.load(f, weights_only=False)['state_dict'] for f in sorted(Path(folder).glob('stage_*.pth'))}
+
+
+def _same(x, y):
+    import torch
+    return x.keys() == y.keys() and all(torch.equal(v, y[k]) if torch.is_tensor(v) else v == y[k] for k, v in x.items())
+
+
+def test_same_seed_same_bits(tmp_path):
+    "Two fresh runs with one seed, at one thread and at the default threads: identical weights and masks in every stage file"
+    for threads in ('1', None):
+        ps = [relu_nb_bg(*SMALL, '--out', str(tmp_path / f'{threads}{i}'), threads=threads) for i in range(2)]
+        for p in ps: p.communicate(timeout=600); assert p.returncode == 0
+        a, b = (_weights(tmp_path / f'{threads}{i}') for i in range(2))
+        assert list(a) == ['stage_finetune.pth', 'stage_linear.pth', 'stage_relu.pth', 'stage_snl.pth'], list(a)
+        for f in a: assert _same(a[f], b[f]), (threads, f)
+
+
+def test_ctrl_c(tmp_path):
+    "Ctrl-C in a run: one line saying what was kept and how to resume, status 130; the rerun resumes"
+    out = tmp_path / 'out'
+    p = relu_nb_bg(*SMALL, '--out', str(out))
+    for line in p.stdout:
+        if line.startswith('stage 2/5'): break
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, (p.returncode, err[-3000:])
+    assert err.count('\n') == 1 and 'Traceback' not in err, err
+    assert err.startswith(f'relu_nb run: interrupted; kept the finished stages in {out} (stage_relu.pth): the same command resumes'), err
+    assert not (out / '.relu_nb.lock').exists() and not list(out.glob('.*tmp*'))
+    r = relu_nb(*SMALL, '--out', str(out))
+    assert r.returncode == 0 and 'stage 1/5: all-ReLU resnet1d, 1 epochs: loaded from' in r.stdout, r.stdout[-2000:]
