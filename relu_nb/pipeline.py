@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import torch, torch.nn as nn
 from fastai.learner import Learner
+from fastai.callback.core import Callback
 from fastai.metrics import accuracy
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.fp16 import MixedPrecision  # also gives Learner.to_fp16 and to_bf16
@@ -59,12 +60,14 @@ def make_dls(dataset:str, # a key of DATASETS
 RECIPES = dict(
     paper=dict(about="the SNL paper's schedule", schedule='step', lr=0.1, precision='fp32', channels_last=False, reference=True,
                epochs=dict(mnist1d=20, cifar10=160, cifar100=160, tinyimagenet=100),
-               snl_epochs=dict(mnist1d=300, cifar10=2000, cifar100=2000, tinyimagenet=2000),
+               snl_epochs=dict(mnist1d=40, cifar10=200, cifar100=200, tinyimagenet=200),  # the paced schedule's plan
+               snl_max_epochs=dict(mnist1d=300, cifar10=2000, cifar100=2000, tinyimagenet=2000),  # the paper's schedule's limit
                finetune_epochs=dict(mnist1d=10, cifar10=100, cifar100=100, tinyimagenet=100)),
     fast=dict(about="one-cycle, mixed precision, channels_last, short finetune", schedule='one_cycle', lr=0.1, precision='auto',
               channels_last=True, reference=False,
               epochs=dict(mnist1d=10, cifar10=30, cifar100=30, tinyimagenet=30),
-              snl_epochs=dict(mnist1d=300, cifar10=100, cifar100=100, tinyimagenet=100),
+              snl_epochs=dict(mnist1d=20, cifar10=100, cifar100=100, tinyimagenet=100),
+              snl_max_epochs=dict(mnist1d=300, cifar10=100, cifar100=100, tinyimagenet=100),
               finetune_epochs=dict(mnist1d=5, cifar10=20, cifar100=20, tinyimagenet=20)))
 
 def pretrain_one_cycle(learn, # a Learner with an all-ReLU (or all-linear) model
@@ -95,15 +98,17 @@ class Recipe:
                  dataset:str='mnist1d', # a key of DATASETS: the epochs depend on it
                  device=None, # where training runs (default: cuda when available): the precision depends on it
                  epochs:int|None=None, # pretraining epochs of the all-ReLU (and all-linear) network (None: the recipe's)
-                 snl_epochs:int|None=None, # most SNL epochs (None: the recipe's)
+                 snl_epochs:int|None=None, # SNL epochs: the paced schedule's plan, or the paper schedule's limit (None: the recipe's)
                  finetune_epochs:int|None=None, # KD finetune epochs (None: the recipe's)
+                 paper_schedule:bool=False, # SNL with the paper's lambda schedule instead of the paced one
                 ):
         if name not in RECIPES: raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
         if dataset not in DATASETS: raise ValueError(f"unknown data set {dataset!r}: choose one of {', '.join(sorted(DATASETS))}")
         r = RECIPES[name]
         self.name, self.dataset, self.about, self.schedule, self.lr, self.reference = name, dataset, r['about'], r['schedule'], r['lr'], r['reference']
         pick = lambda v, k: r[k][dataset] if v is None else v
-        self.epochs, self.snl_epochs, self.finetune_epochs = pick(epochs, 'epochs'), pick(snl_epochs, 'snl_epochs'), pick(finetune_epochs, 'finetune_epochs')
+        self.epochs, self.finetune_epochs, self.paper_schedule = pick(epochs, 'epochs'), pick(finetune_epochs, 'finetune_epochs'), paper_schedule
+        self.snl_epochs = pick(snl_epochs, 'snl_max_epochs' if paper_schedule else 'snl_epochs')
         device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         cap = torch.cuda.get_device_capability(device) if device.type == 'cuda' else None
         self.precision = amp_precision(cap) if r['precision'] == 'auto' else r['precision']
@@ -124,12 +129,16 @@ class Recipe:
         if self.schedule == 'step': return pretrain(learn, self.epochs, self.lr)
         return pretrain_one_cycle(learn, self.epochs, self.lr)
 
+    def snl_kwargs(self) -> dict:
+        "The arguments of `snl` that set its length: the paced plan (with twice as many epochs as a limit), or the paper's schedule up to its limit"
+        return dict(max_epochs=self.snl_epochs) if self.paper_schedule else dict(epochs=self.snl_epochs, max_epochs=2 * self.snl_epochs)
+
 # %% ../nbs/13_pipeline.ipynb #c956a05b
 @patch
 def epoch_range(self:Recipe)->tuple:
-    "The least and the most epochs this recipe trains (SNL stops at the budget: between 1 and snl_epochs)"
+    "The least and the most epochs this recipe trains: with the paper's schedule SNL stops at the budget, between 1 and snl_epochs; paced, near snl_epochs"
     fixed = self.epochs * (2 if self.reference else 1) + self.finetune_epochs
-    return fixed + 1, fixed + self.snl_epochs
+    return (fixed + 1 if self.paper_schedule else fixed + self.snl_epochs), fixed + self.snl_epochs
 
 @patch
 def hours(self:Recipe, image_seconds:float, # seconds of one training step per image (see step_seconds)
@@ -140,7 +149,8 @@ def hours(self:Recipe, image_seconds:float, # seconds of one training step per i
 
 @patch
 def __repr__(self:Recipe):
-    return (f"Recipe({self.name!r} on {self.dataset}: {self.schedule} pretraining {self.epochs} epochs, SNL up to {self.snl_epochs}, "
+    snl = f"SNL up to {self.snl_epochs} (the paper's schedule)" if self.paper_schedule else f"SNL paced to {self.snl_epochs}"
+    return (f"Recipe({self.name!r} on {self.dataset}: {self.schedule} pretraining {self.epochs} epochs, {snl}, "
             f"finetune {self.finetune_epochs}; {self.precision}, {'channels_last' if self.channels_last else 'contiguous'}"
             f"{', all-linear reference' if self.reference else ''})")
 
@@ -157,7 +167,7 @@ def recipe_table(dataset:str='cifar100', # a key of DATASETS
         rows.append({'recipe': name,
                      'pretraining': f"{rec.epochs} epochs, " + ('SGD, lr /10 at 50% and 75%' if rec.schedule == 'step' else 'one-cycle SGD'),
                      'all-linear floor': 'trained the same way' if rec.reference else 'not trained',
-                     'SNL': f"to the budget, at most {rec.snl_epochs} epochs", 'KD finetune': f"{rec.finetune_epochs} epochs",
+                     'SNL': f"paced to the budget in {rec.snl_epochs} epochs", 'KD finetune': f"{rec.finetune_epochs} epochs",
                      'precision': 'fp32' if r['precision'] == 'fp32' else 'bf16 or fp16, by GPU',
                      'memory format': 'channels_last' if rec.channels_last else 'contiguous',
                      'time on one GPU': '; '.join(f"{sum(p['seconds'].values()) / 3600:.1f} h ({p.get('device_name', p['device'])})" for p in runs)
@@ -411,12 +421,13 @@ class _Run:
         self.snl_lr, self.mask_lr = s['snl_lr'] or ds['lr'], s['mask_lr'] or ds['mask_lr']
         self.total = _total_relus(self.arch, s['dataset'])
         self.device = torch.device(s['device'] or ('cuda' if torch.cuda.is_available() else 'cpu'))
-        rec = self.rec = Recipe(s['recipe'], s['dataset'], self.device, s['epochs'], s['snl_epochs'], s['finetune_epochs'])
+        rec = self.rec = Recipe(s['recipe'], s['dataset'], self.device, s['epochs'], s['snl_epochs'], s['finetune_epochs'], s['paper_schedule'])
         self.dls = make_dls(s['dataset'], s['data'], s['bs'], self.device, s['download'])
         self.xb = self.dls.valid.one_batch()[0]
         self.config = dict(dataset=s['dataset'], arch=self.arch, budget=b, epochs=rec.epochs, snl_epochs=rec.snl_epochs,
                            finetune_epochs=rec.finetune_epochs, lasso=s['lasso'], lasso_frac=s['lasso_frac'], snl_lr=self.snl_lr,
-                           mask_lr=self.mask_lr, granularity=s['granularity'], seed=s['seed'], bs=s['bs'], recipe=s['recipe'])
+                           mask_lr=self.mask_lr, granularity=s['granularity'], seed=s['seed'], bs=s['bs'], recipe=s['recipe'],
+                           snl_schedule='paper' if s['paper_schedule'] else 'paced')
         self.out = Path(s['out'])
         self.stages = Stages(self.out, self.config, s['fresh'], quiet, n=5 if rec.reference else 4, reseed=lambda: reseed(s['seed'], self.dls))
 
@@ -454,6 +465,26 @@ def kd_finetune(self:_Run):
                inputs=('snl', 'relu'))
     self.acc['snl_finetuned'] = valid_accuracy(self.learn)
 
+# %% ../nbs/13_pipeline.ipynb #637a1d1a
+def _duration(s): return f"{s / 60:.0f} min" if s >= 90 else f"{s:.0f} s"
+
+class _TimeLeft(Callback):
+    "After SNL's first `after` epochs, print what SNL and the run have left at the pace measured so far"
+    order = 90
+    def __init__(self, rec, after=2): self.rec, self.after = rec, after
+    def before_fit(self): self.t0 = time.perf_counter()
+    def after_epoch(self):
+        if self.epoch + 1 != self.after: return
+        per, r = (time.perf_counter() - self.t0) / self.after, self.rec
+        finetune = r.finetune_epochs * per  # a KD finetune epoch costs about an SNL epoch (both run the teacher)
+        if r.paper_schedule:
+            print(f"SNL: {per:.1f} s per epoch; the paper's schedule stops at the budget, after at most {r.snl_epochs} epochs "
+                  f"({_duration((r.snl_epochs - self.after) * per)} more), then the finetune (about {_duration(finetune)})", flush=True)
+        else:
+            left = max(0, r.snl_epochs - self.after) * per
+            print(f"SNL: {per:.1f} s per epoch, about {_duration(left)} left of its {r.snl_epochs} planned epochs; "
+                  f"the run about {_duration(left + finetune)} more (the finetune's {r.finetune_epochs} epochs at this pace)", flush=True)
+
 # %% ../nbs/13_pipeline.ipynb #4fccbff6
 @patch
 def linearize(self:_Run):
@@ -467,11 +498,13 @@ def linearize(self:_Run):
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter('always')
             h = self.history = self.fit(learn, lambda l: snl(l, self.b, lasso=s['lasso'], lasso_frac=s['lasso_frac'], lr=self.snl_lr,
-                                                             mask_lr=self.mask_lr, max_epochs=r.snl_epochs, teacher=self.teacher, snapshots=False))
+                                                             mask_lr=self.mask_lr, teacher=self.teacher, snapshots=False, **r.snl_kwargs(),
+                                                             cbs=[] if self.quiet else [_TimeLeft(r)]))
         for x in w:
             if 'did not reach the budget' in str(x.message) and not self.quiet: print(f"warning: {x.message}")
-        return dict(history=h.to_dict('list'), attrs={k: h.attrs[k] for k in ('budget', 'total', 'lasso0', 'relus', 'stop')})
-    st = self.stage('snl', f'SNL to {self.b:,} of {self.total:,} ReLUs', self.learn, train, prepare=binarize_, inputs=('relu',))
+        return dict(history=h.to_dict('list'), attrs={k: h.attrs[k] for k in ('budget', 'total', 'lasso0', 'relus', 'stop', 'schedule', 'epochs_planned')})
+    how = f"the paper's schedule, at most {r.snl_epochs} epochs" if r.paper_schedule else f"paced to {r.snl_epochs} epochs"
+    st = self.stage('snl', f'SNL to {self.b:,} of {self.total:,} ReLUs, {how}', self.learn, train, prepare=binarize_, inputs=('relu',))
     if self.history is None: self.history = pd.DataFrame(st['history']); self.history.attrs.update(st['attrs'])  # loaded
     self.acc['snl_recalibrated'], self.count = valid_accuracy(self.learn), kept_relus(self.learn.model)
 
@@ -486,7 +519,8 @@ def report(self:_Run) -> dict:
     rank0(save_checkpoint, self.learn.model, self.out / 'snl_model.pth', self.arch, self.n_cls, c['granularity'], relu_count=self.count,
           accuracy=a['snl_finetuned'])
     last = h.iloc[-1] if len(h) else {}
-    report = dict(config=c, relus_total=self.total, relu_count=self.count, snl_epochs_run=len(h), budget_reached=self.count <= self.b,
+    report = dict(config=c, relus_total=self.total, relu_count=self.count, snl_epochs_run=len(h), snl_epochs_planned=h.attrs.get('epochs_planned'),
+                  budget_reached=self.count <= self.b,
                   lasso0=h.attrs.get('lasso0'), final_lasso=float(last['lasso']) if len(h) else None,
                   accuracy=dict(all_relu=a['all_relu'], all_linear=a['all_linear'], snl_soft=float(last.get('accuracy', float('nan'))),
                                 snl_thresholded=float(last.get('thresholded_acc', float('nan'))), snl_recalibrated=a['snl_recalibrated'],
@@ -524,7 +558,8 @@ def _report_md(out, report, history, secure_md=None):
     lam = f"lambda0 {report['lasso0']:.3g}" if report['lasso0'] is not None else ''
     rec = report['recipe']
     md = [f"# relu_nb report: {c['arch']} on {c['dataset']}, budget {c['budget']:,} ReLUs", '',
-          f"Recipe {c['recipe']}: {dict(step='step-decay', one_cycle='one-cycle')[rec['schedule']]} pretraining for {c['epochs']} epochs, SNL up to {c['snl_epochs']} epochs, "
+          f"Recipe {c['recipe']}: {dict(step='step-decay', one_cycle='one-cycle')[rec['schedule']]} pretraining for {c['epochs']} epochs, "
+          f"SNL {'up to' if c.get('snl_schedule') == 'paper' else 'paced to'} {c['snl_epochs']} epochs{' (the paper schedule)' if c.get('snl_schedule') == 'paper' else ''}, "
           f"KD finetune for {c['finetune_epochs']}; {rec['precision']}{', channels_last' if rec['channels_last'] else ''}.", '',
           f"SNL ran {report['snl_epochs_run']} epochs ({lam}) and kept {report['relu_count']:,} of {report['relus_total']:,} ReLUs "
           f"({'budget reached' if report['budget_reached'] else 'BUDGET NOT REACHED'}); seed {c['seed']}, device {report['device']}.", '',
@@ -569,8 +604,9 @@ def run_pipeline(dataset:str='mnist1d', # the data set, a key of DATASETS (MNIST
                  arch:str|None=None, # the architecture, a key of ARCHS (default: resnet1d for MNIST-1D, resnet18 otherwise)
                  budget:float=0.1, # ReLUs to keep: a count, or a fraction of the total when below 1
                  epochs:int|None=None, # training epochs of the all-ReLU and of the all-linear network (default: the recipe's)
-                 snl_epochs:int|None=None, # most SNL epochs before giving up, with a warning (default: the recipe's)
+                 snl_epochs:int|None=None, # SNL epochs: the paced schedule reaches the budget in about this many; the paper's schedule in at most this many (default: the recipe's)
                  finetune_epochs:int|None=None, # KD finetune epochs after SNL (default: the recipe's)
+                 paper_schedule:bool=False, # SNL with the paper's lambda schedule (times 1.1 when the count stalls) instead of the paced one
                  lasso:float|str='auto', # SNL's lambda0: 'auto' (calibrated, see snl) or a number
                  lasso_frac:float=30., # with lasso='auto': lambda0 as a multiple of the median mask gradient
                  snl_lr:float|None=None, # Adam learning rate of the weights in SNL (default: the data set's)
@@ -584,7 +620,7 @@ def run_pipeline(dataset:str='mnist1d', # the data set, a key of DATASETS (MNIST
                  fresh:bool=False, # ignore finished stages in out and start over
                  quiet:bool=False, # no progress output
                  secure:bool=True, # also measure both networks in SPU, when its environment exists (relu_nb secure --setup)
-                 recipe:str='paper', # 'paper' (the paper's schedule) or 'fast' (one-cycle, mixed precision, channels_last; see RECIPES)
+                 recipe:str='paper', # 'paper' (the paper's training schedule) or 'fast' (one-cycle, mixed precision, channels_last; see RECIPES)
                  download:bool=False, # fetch CIFAR / TinyImageNet if it is not in data (data None: fastai's data folder)
                  wait:bool=False, # when another run is writing to out, wait for it to end instead of refusing
                 ) -> dict:

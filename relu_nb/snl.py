@@ -22,9 +22,9 @@ from fastai.torch_core import set_seed
 
 # %% auto #0
 __all__ = ['MaskNoWDCallback', 'LassoCallback', 'reseed', 'train_sample', 'mask_grad_median', 'auto_lasso', 'ReluCountCallback',
-           'LassoScheduleCallback', 'BudgetStopCallback', 'snl_binarize_', 'recalibrate_bn_', 'BinarizeCallback',
-           'torch_adam', 'snl', 'plot_snl', 'mask_iou', 'consecutive_iou', 'conv1d_net', 'DeviceMixedPrecision',
-           'mixed_precision', 'autocast_of', 'pretrain']
+           'LassoScheduleCallback', 'PacedLassoCallback', 'BudgetStopCallback', 'snl_binarize_', 'recalibrate_bn_',
+           'BinarizeCallback', 'torch_adam', 'snl', 'plot_snl', 'mask_iou', 'consecutive_iou', 'conv1d_net',
+           'DeviceMixedPrecision', 'mixed_precision', 'autocast_of', 'pretrain']
 
 # %% ../nbs/06_snl.ipynb #a9039519
 class MaskNoWDCallback(Callback):
@@ -107,7 +107,7 @@ def _kept_count(sites, eps):
     return int(torch.stack([(m.alpha.detach() > eps).sum() * _relus_per_mask(m) for m in sites]).sum())
 
 class ReluCountCallback(Callback):
-    "Count the kept ReLUs after every training batch; per epoch record lambda, the count, the share of kept masks below 0.5 and what thresholding would give"
+    "Count the kept ReLUs after every training batch; per epoch record lambda, the count (and the plan of a paced run), the share of kept masks below 0.5 and what thresholding would give"
     order = 61
     def __init__(self, eps:float=0.01, # a mask entry is kept when alpha > eps
                  snapshots:bool=True, # keep the binary mask of every epoch
@@ -127,6 +127,7 @@ class ReluCountCallback(Callback):
         kept = alpha[alpha > self.eps]
         row = dict(lasso=self.learn.lasso.lam if hasattr(self.learn, 'lasso') else None, relu_count=self.count,
                    below_half=float((kept < 0.5).float().mean()) if len(kept) else 0.)
+        if hasattr(self.learn, 'paced_lasso'): row['plan'] = self.learn.paced_lasso.plan
         if self.thresholded: row.update(self.evaluate())
         row['seconds'] = time.perf_counter() - self.t0
         self.rows.append(row)
@@ -152,6 +153,41 @@ class LassoScheduleCallback(Callback):
         count = self.learn.relu_count.count
         if count < self.best: self.best = count
         elif self.epoch >= self.warmup: self.learn.lasso.lam *= self.kappa
+
+# %% ../nbs/06_snl.ipynb #f78f93b9
+def _progress_comment(learn, text):
+    "Show `text` beside the progress bar of the epoch (fastai's ProgressCallback), when there is one"
+    pbar = getattr(getattr(learn, 'progress', None), 'pbar', None)
+    if pbar is not None: pbar.comment = text
+
+class PacedLassoCallback(Callback):
+    "Steer lambda after every training batch so that the kept count follows a planned path to the budget in `epochs` epochs"
+    order = 62
+    def __init__(self, budget:int, # B: ReLUs to keep
+                 epochs:int, # E: epochs planned for the descent
+                 gain:float=0.05, # lambda is multiplied by (count/plan)**gain after every batch
+                 target:float=0.985, # the plan ends at target*B (the middle of the window rule's [0.97 B, B])
+                 start_by:float=0.25): # start the plan at this share of it if no mask has crossed eps by then
+        if epochs < 1: raise ValueError(f"the planned epochs must be at least 1, got {epochs}")
+        if not gain > 0: raise ValueError(f"gain must be positive, got {gain}")
+        self.budget, self.epochs, self.gain, self.target, self.start_by = budget, epochs, gain, target, start_by
+    def before_fit(self):
+        self.total, self.end = self.learn.relu_count.total, self.epochs * len(self.learn.dls.train)
+        self.step, self.start, self.plan = 0, None, float(self.total)
+    def planned(self, step:int, # training batches done
+               ) -> float:
+        "The planned count after `step` batches: the full count until the plan starts, then log-linear to target*B at the end"
+        if self.start is None: return float(self.total)
+        t = min(1., (step - self.start) / max(1, self.end - self.start))
+        return self.total * (self.target * self.budget / self.total) ** t
+    def after_batch(self):
+        if not self.training: return
+        self.step += 1
+        count = self.learn.relu_count.count
+        if self.start is None and (count < self.total or self.step >= self.start_by * self.end): self.start = self.step - 1
+        self.plan = self.planned(self.step)
+        self.learn.lasso.lam *= (max(count, 1) / self.plan) ** self.gain
+        _progress_comment(self.learn, f"{count:,} ReLUs, plan {self.plan:,.0f}, {max(0, self.end - self.step) / len(self.dls.train):.1f} of {self.epochs} epochs left")
 
 # %% ../nbs/06_snl.ipynb #71f9a358
 class BudgetStopCallback(Callback):
@@ -253,7 +289,7 @@ def torch_adam(params, # the parameters, or parameter groups, to optimize
     return Adam(params, lr, **{**dict(mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.), **kwargs})
 
 # %% ../nbs/06_snl.ipynb #0cad2ba1
-def _check_snl_input(model, budget, lasso, lasso_frac, kappa, eps, max_epochs, lr, mask_lr, window):
+def _check_snl_input(model, budget, epochs, lasso, lasso_frac, kappa, eps, max_epochs, lr, mask_lr, window):
     if not masked_relus(model):
         raise ValueError(f"{type(model).__name__} has no MaskedReLU sites: convert it first with linearize_(model, x=xb)")
     if not 0 < eps < 1: raise ValueError(f"eps must be in (0, 1), got {eps}")
@@ -263,6 +299,8 @@ def _check_snl_input(model, budget, lasso, lasso_frac, kappa, eps, max_epochs, l
     if not lasso_frac > 0: raise ValueError(f"lasso_frac must be positive, got {lasso_frac}")
     if kappa < 1: raise ValueError(f"kappa must be at least 1, got {kappa}")
     if max_epochs < 1: raise ValueError(f"max_epochs must be at least 1, got {max_epochs}")
+    if epochs is not None and (isinstance(epochs, bool) or epochs != int(epochs) or not 1 <= epochs <= max_epochs):
+        raise ValueError(f"epochs (the paced schedule's plan) must be a whole number in [1, max_epochs={max_epochs}], or None for the paper's schedule; got {epochs}")
     for name, v in (('lr', lr), ('mask_lr', mask_lr)):
         if v is not None and not v > 0: raise ValueError(f"{name} must be positive, got {v}")
     if window is not None and not 0 < window <= 1: raise ValueError(f"window must be in (0, 1] or None, got {window}")
@@ -285,11 +323,11 @@ def _snl_setup(learn, budget, eps, lr, mask_lr):
     return total, mask_lr
 
 # %% ../nbs/06_snl.ipynb #ddd3ba66
-def _snl_callbacks(lam0, eps, budget, kappa, warmup, per_batch, window, calib, track, snapshots, teacher):
-    "The callbacks of Algorithm 1 in the order they run: `(count_cb, stop_cb, all of them)`"
+def _snl_callbacks(lam0, eps, budget, epochs, kappa, warmup, per_batch, window, calib, track, snapshots, teacher):
+    "The callbacks of Algorithm 1 in the order they run (the paced schedule in place of the paper's when `epochs` is given): `(count_cb, stop_cb, all of them)`"
     count_cb, stop_cb = ReluCountCallback(eps, snapshots, track, calib, budget, window), BudgetStopCallback(budget, per_batch)
-    snl_cbs = [MaskNoWDCallback(), LassoCallback(lam0), count_cb, LassoScheduleCallback(kappa, warmup), stop_cb,
-               BinarizeCallback(eps, budget, window, calib)]
+    schedule = LassoScheduleCallback(kappa, warmup) if epochs is None else PacedLassoCallback(budget, epochs)
+    snl_cbs = [MaskNoWDCallback(), LassoCallback(lam0), count_cb, schedule, stop_cb, BinarizeCallback(eps, budget, window, calib)]
     if teacher is not None: snl_cbs.append(DistillCallback(teacher))
     return count_cb, stop_cb, snl_cbs
 
@@ -309,11 +347,12 @@ def _history(count_cb, recorder):
     vals = [[float('nan')] * (len(names) - len(v)) + list(v) for v in recorder.values[-n:]]  # a cut-short epoch has no training loss
     return pd.concat([pd.DataFrame(dict(epoch=range(n))), pd.DataFrame(count_cb.rows), pd.DataFrame(vals, columns=names)], axis=1)
 
-def _snl_result(model, count_cb, stop_cb, recorder, budget, total, lam0, max_epochs):
+def _snl_result(model, count_cb, stop_cb, recorder, budget, epochs, total, lam0, max_epochs):
     "The history of the fit with its attrs; a warning when the binarized model is above the budget"
     history = _history(count_cb, recorder)
     final = kept_relus(model, 0.5)
-    history.attrs.update(masks=count_cb.masks, budget=budget, total=total, lasso0=lam0, relus=final, stop=stop_cb.hit)
+    history.attrs.update(masks=count_cb.masks, budget=budget, total=total, lasso0=lam0, relus=final, stop=stop_cb.hit,
+                         schedule='paper' if epochs is None else 'paced', epochs_planned=epochs)
     if final > budget:
         warnings.warn(f"SNL did not reach the budget of {budget:,} ReLUs within max_epochs={max_epochs}: the model was binarized "
                       f"at {final:,} ReLUs. Raise max_epochs, or lasso_frac (or lasso).")
@@ -322,14 +361,15 @@ def _snl_result(model, count_cb, stop_cb, recorder, budget, total, lam0, max_epo
 # %% ../nbs/06_snl.ipynb #4c235768
 def snl(learn, # a Learner whose model was converted with linearize_ (and is pretrained)
         budget:int, # B: ReLUs to keep
+        epochs:int|None=None, # E: reach the budget in about E epochs with the paced schedule (ours); None: the paper's schedule
         lasso:float|str='auto', # lambda0: 'auto' or a number (the paper: 1e-5)
         lasso_frac:float=30., # with lasso='auto', lambda0 is this multiple of the median mask gradient
-        kappa:float=1.1, # growth factor of lambda when the count stalls
+        kappa:float=1.1, # growth factor of lambda when the count stalls (the paper's schedule)
         eps:float=0.01, # threshold: a mask is kept when alpha > eps
         max_epochs:int=2000, # give up (with a warning) after this many epochs
         lr:float=1e-3, # Adam learning rate of the weights
         mask_lr:float|None=None, # Adam learning rate of the masks (None: lr, as the paper); at most eps/3
-        warmup:int=5, # epochs before lambda may grow
+        warmup:int=5, # epochs before lambda may grow (the paper's schedule)
         teacher:nn.Module|None=None, # all-ReLU model for distillation during the mask phase (official code), or None
         per_batch:bool=True, # check the budget after every batch (ours); False: after every epoch (the paper)
         window:float|None=0.97, # end with at least window*B ReLUs, keeping the largest masks (ours); None: the paper
@@ -340,24 +380,25 @@ def snl(learn, # a Learner whose model was converted with linearize_ (and is pre
         snapshots:bool=True, # keep each epoch's binary mask (one byte per ReLU per epoch) in the history's attrs
         cbs=None, # extra callbacks for the fit
        ) -> pd.DataFrame:
-    "Run SNL (Algorithm 1, lines 2-11) on `learn` until at most `budget` ReLUs are kept; masks end binary and frozen"
+    "Run SNL (Algorithm 1, lines 2-11) on `learn` until at most `budget` ReLUs are kept (in about `epochs` epochs when given); masks end binary and frozen"
     model = learn.model
-    _check_snl_input(model, budget, lasso, lasso_frac, kappa, eps, max_epochs, lr, mask_lr, window)
+    _check_snl_input(model, budget, epochs, lasso, lasso_frac, kappa, eps, max_epochs, lr, mask_lr, window)
     total, mask_lr = _snl_setup(learn, budget, eps, lr, mask_lr)
     lam0 = auto_lasso(learn, lasso_frac, n_calib) if lasso == 'auto' else float(lasso)
     calib = train_sample(learn, n_calib) if recalibrate else None
-    count_cb, stop_cb, snl_cbs = _snl_callbacks(lam0, eps, budget, kappa, warmup, per_batch, window, calib, track, snapshots, teacher)
+    count_cb, stop_cb, snl_cbs = _snl_callbacks(lam0, eps, budget, epochs, kappa, warmup, per_batch, window, calib, track, snapshots, teacher)
     _fit_mask_phase(learn, max_epochs, lr, mask_lr, opt_func, snl_cbs + list(cbs or []))
-    return _snl_result(model, count_cb, stop_cb, learn.recorder, budget, total, lam0, max_epochs)
+    return _snl_result(model, count_cb, stop_cb, learn.recorder, budget, epochs, total, lam0, max_epochs)
 
 # %% ../nbs/06_snl.ipynb #302c921a
 def plot_snl(history:pd.DataFrame, # what snl returned
              metric:str='accuracy'): # the recorded metric of the soft-mask network
-    "SNL per epoch (Figure 5 style): count and lambda; soft, thresholded and recalibrated accuracy; share of kept masks below 0.5"
+    "SNL per epoch (Figure 5 style): count (and plan) and lambda; soft, thresholded and recalibrated accuracy; share of kept masks below 0.5"
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(3, 1, figsize=(7, 6.4), sharex=True, gridspec_kw=dict(height_ratios=[3, 3, 1.6]))
     ax = axs[0]
     ax.plot(history.epoch, history.relu_count, 'C0.-', label='ReLUs kept (at eps)')
+    if 'plan' in history: ax.plot(history.epoch, history.plan, 'C0--', alpha=0.6, label=f"plan ({history.attrs.get('epochs_planned')} epochs)")
     if 'budget' in history.attrs: ax.axhline(history.attrs['budget'], color='C0', ls=':', label='budget')
     ax.set_ylabel('ReLUs kept'); ax.set_yscale('log')
     ax2 = ax.twinx(); ax2.plot(history.epoch, history.lasso, 'C3-'); ax2.set_yscale('log')
