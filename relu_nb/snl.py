@@ -166,7 +166,7 @@ class PacedLassoCallback(Callback):
     def __init__(self, budget:int, # B: ReLUs to keep
                  epochs:int, # E: epochs planned for the descent
                  gain:float=0.05, # lambda is multiplied by (count/plan)**gain after every batch
-                 target:float=0.985, # the plan ends at target*B (the middle of the window rule's [0.97 B, B])
+                 target:float=0.985, # the plan ends at target times B (the middle of the window rule's [0.97 B, B])
                  start_by:float=0.25): # start the plan at this share of it if no mask has crossed eps by then
         if epochs < 1: raise ValueError(f"the planned epochs must be at least 1, got {epochs}")
         if not gain > 0: raise ValueError(f"gain must be positive, got {gain}")
@@ -176,7 +176,7 @@ class PacedLassoCallback(Callback):
         self.step, self.start, self.plan = 0, None, float(self.total)
     def planned(self, step:int, # training batches done
                ) -> float:
-        "The planned count after `step` batches: the full count until the plan starts, then log-linear to target*B at the end"
+        "The planned count after `step` batches: the full count until the plan starts, then log-linear to target times B at the end"
         if self.start is None: return float(self.total)
         t = min(1., (step - self.start) / max(1, self.end - self.start))
         return self.total * (self.target * self.budget / self.total) ** t
