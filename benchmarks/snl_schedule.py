@@ -27,7 +27,7 @@ import copy, torch, torch.nn as nn
 from fastai.learner import Learner
 from fastai.metrics import accuracy
 from relu_nb.masked import linearize_, kept_relus
-from relu_nb.models import resnet1d
+from relu_nb.models import resnet1d, atomic_write
 from relu_nb.data import mnist1d_dls
 from relu_nb.distill import finetune, valid_accuracy
 from relu_nb.snl import snl, pretrain, reseed
@@ -48,7 +48,7 @@ def rows():
 def add(row):
     with locked():
         rs = [r for r in rows() if r['unit'] != row['unit']] + [row]
-        tmp = out / 'rows.json.tmp'; tmp.write_text(json.dumps(rs, indent=1)); os.replace(tmp, out / 'rows.json')
+        atomic_write(out / 'rows.json', lambda t: t.write_text(json.dumps(rs, indent=1)))
 
 def teacher(seed):
     f = out / f'pretrain_seed{seed}.pth'
@@ -75,12 +75,12 @@ def unit(seed, budget, epochs):
     h.to_csv(out / 'histories' / f"{name(seed, budget, epochs).replace('/', '_')}.csv", index=False)
     stop, n = h.attrs['stop'], len(dls.train)
     ran = stop['epoch'] + (stop['batch'] + 1) / n if stop else float(len(h))
-    acc_before = valid_accuracy(learn)
+    acc_before, kept = valid_accuracy(learn), kept_relus(learn.model)
     reseed(seed, dls)
     t = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): finetune(learn, base, a.finetune_epochs)
     return dict(seed=seed, budget=budget, schedule='paper' if epochs is None else 'paced', planned=epochs, snl_epochs=ran,
-                relus=kept_relus(learn.model), in_window=0.97 * budget <= kept_relus(learn.model) <= budget,
+                relus=kept, in_window=0.97 * budget <= kept <= budget,
                 lasso0=h.attrs['lasso0'], lasso_end=float(h.lasso.iloc[-1]), acc_relu=100 * pre['acc'], acc_before=100 * acc_before,
                 acc=100 * valid_accuracy(learn), snl_seconds=snl_s, finetune_seconds=time.perf_counter() - t,
                 finetune_epochs=a.finetune_epochs, threads=torch.get_num_threads())

@@ -296,8 +296,7 @@ class Stages:
         if st['config'] != self.config:
             diff = '; '.join(f"{k} {st['config'].get(k)!r} there, {v!r} now" for k, v in self.config.items() if st['config'].get(k) != v)
             raise CheckpointError(f"{f} was written with other settings ({diff}): rerun with --fresh or another --out")
-        built_on, now = st.get('inputs', {}), {k: self.ids.get(k) for k in inputs}
-        if changed := [k for k in inputs if built_on.get(k) != now[k]]:
+        if changed := [k for k in inputs if st.get('inputs', {}).get(k) != self.ids.get(k)]:
             if not self.quiet: print(f"{label}: {f.name} was built on another {', '.join(f'stage_{k}.pth' for k in changed)} "
                                      "(trained again or changed since): training it again", flush=True)
             return None
@@ -366,9 +365,9 @@ class FolderLock:
 
 def _holder(fd):
     "What the lock file open at `fd` says about its holder: (pid or None, text)"
-    os.lseek(fd, 0, os.SEEK_SET); text = os.read(fd, 200).decode(errors='replace').strip()
-    pid = int(text.split()[0]) if text[:1].isdigit() else None
-    return pid, (f"process {text.split()[0]} on {text.split()[1]}, since {' '.join(text.split()[2:])}" if pid and len(text.split()) > 2
+    os.lseek(fd, 0, os.SEEK_SET); words = os.read(fd, 200).decode(errors='replace').split()
+    pid = int(words[0]) if words and words[0].isdigit() else None
+    return pid, (f"process {pid} on {words[1]}, since {' '.join(words[2:])}" if pid is not None and len(words) > 2
                  else 'a process that has not written its id yet')
 
 def _alive(pid):
@@ -557,9 +556,10 @@ def _report_md(out, report, history, secure_md=None):
     f = lambda v, fmt: '' if v is None else format(v, fmt)
     lam = f"lambda0 {report['lasso0']:.3g}" if report['lasso0'] is not None else ''
     rec = report['recipe']
+    how = f"up to {c['snl_epochs']} epochs (the paper schedule)" if c.get('snl_schedule') == 'paper' else f"paced to {c['snl_epochs']} epochs"
     md = [f"# relu_nb report: {c['arch']} on {c['dataset']}, budget {c['budget']:,} ReLUs", '',
           f"Recipe {c['recipe']}: {dict(step='step-decay', one_cycle='one-cycle')[rec['schedule']]} pretraining for {c['epochs']} epochs, "
-          f"SNL {'up to' if c.get('snl_schedule') == 'paper' else 'paced to'} {c['snl_epochs']} epochs{' (the paper schedule)' if c.get('snl_schedule') == 'paper' else ''}, "
+          f"SNL {how}, "
           f"KD finetune for {c['finetune_epochs']}; {rec['precision']}{', channels_last' if rec['channels_last'] else ''}.", '',
           f"SNL ran {report['snl_epochs_run']} epochs ({lam}) and kept {report['relu_count']:,} of {report['relus_total']:,} ReLUs "
           f"({'budget reached' if report['budget_reached'] else 'BUDGET NOT REACHED'}); seed {c['seed']}, device {report['device']}.", '',
