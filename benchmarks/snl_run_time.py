@@ -3,8 +3,9 @@
     python benchmarks/snl_run_time.py [--out results/snl_schedule/run_time.json] [--work /tmp/relu_nb_run_time] [-- extra run options]
 
 Each command runs as a user types it (the README's `relu_nb run`, default threads, a fresh output folder), timed from
-the shell's side; the wall time, the seconds of each stage (report.json), the SNL epochs and the finetuned accuracy
-go to OUT as JSON, with the ratio of the two wall times measured in this one run.
+the shell's side, after a small run that warms the disk caches (the first run of a session also reads torch, fastai and
+SPU's environment from disk, which a comparison must not charge to one side). The wall time, the seconds of each stage
+(report.json) and outside them, the SNL epochs and the finetuned accuracy go to OUT as JSON, with the ratio of the two wall times measured in this one run.
 """
 import argparse, json, os, platform, shutil, subprocess, sys, time
 from pathlib import Path
@@ -16,6 +17,10 @@ p.add_argument('extra', nargs='*', help='more options for both runs, after --')
 a = p.parse_args()
 work = Path(a.work); shutil.rmtree(work, ignore_errors=True); work.mkdir(parents=True)
 res = dict(machine=platform.machine(), cpus=os.cpu_count(), threads=os.environ.get('OMP_NUM_THREADS', 'default'), runs={})
+warm = ['--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5']
+t = time.perf_counter()
+subprocess.run([sys.executable, '-m', 'relu_nb', 'run', '--out', str(work / 'warmup')] + warm, check=True, stdout=subprocess.DEVNULL)
+res['warmup'] = dict(command='relu_nb run ' + ' '.join(warm), wall_s=time.perf_counter() - t)
 for name, opts in (('paced', []), ('paper', ['--paper-schedule'])):
     cmd = [sys.executable, '-m', 'relu_nb', 'run', '--out', str(work / name)] + opts + a.extra
     t = time.perf_counter()
@@ -23,6 +28,7 @@ for name, opts in (('paced', []), ('paper', ['--paper-schedule'])):
     wall = time.perf_counter() - t
     rep = json.loads((work / name / 'report.json').read_text())
     res['runs'][name] = dict(command='relu_nb run ' + ' '.join(opts + a.extra), wall_s=wall, stage_s=rep['seconds'],
+                             other_s=wall - sum(rep['seconds'].values()),
                              snl_epochs_run=rep['snl_epochs_run'], snl_epochs_planned=rep.get('snl_epochs_planned'),
                              relu_count=rep['relu_count'], accuracy=rep['accuracy']['snl_finetuned'], secure='secure' in rep)
     print(f"{res['runs'][name]['command']}: {wall:.0f} s, SNL {rep['seconds']['snl']:.0f} s in {rep['snl_epochs_run']} epochs, "

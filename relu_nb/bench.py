@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_bench.ipynb #e5361715
 from __future__ import annotations
-import copy, json, os, platform, time
+import copy, json, os, platform, time, warnings
 from pathlib import Path
 import pandas as pd
 import torch, torch.nn as nn
@@ -83,7 +83,7 @@ def load_snapshot_(learn, # a Learner with the same converted architecture
 
 # %% ../nbs/15_bench.ipynb #bb7cd022
 BENCH_BUDGETS = tuple(2. ** -k for k in range(1, 7))  # 50%, 25%, ... 1.6% of the ReLUs
-BENCH_METHODS = ('snl', 'snl+bcd', 'random', 'cull')
+BENCH_METHODS = ('snl', 'snl+bcd', 'snl-equal', 'random', 'cull')  # snl-equal: SNL given BCD's training (see below)
 
 def _counts(budgets, total):
     "The budgets as ReLU counts, largest first: each linearizes at least one ReLU (run_pipeline's budget may keep all of them)"
@@ -142,8 +142,9 @@ def _iou_stats(masks, counts, total):
 # %% ../nbs/15_bench.ipynb #1911746b
 class _Bench:
     "Shared state of one `run_bench` call: data, settings, the folder, and the units"
-    def __init__(self, out, cfg, counts, total, dls, device):
+    def __init__(self, out, cfg, counts, total, dls, device, equal_training=480):
         self.out, self.cfg, self.counts, self.total, self.dls, self.device = Path(out), cfg, counts, total, dls, device
+        self.equal_training = equal_training
         self.xb = dls.one_batch()[0][:2].cpu()
     def seed(self, seed): reseed(seed, self.dls)
     def learner(self, model): return Learner(self.dls, model.to(self.device), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
@@ -193,6 +194,7 @@ def units(self:_Bench, seed, methods, ablation, speed_budget):
     for b in self.row(seed, 'snl-sweep')['sweep_budgets']: yield f'snl@{b}', self.snl_at, (b,)
     for b in self.counts:
         if 'snl+bcd' in methods: yield f'snl+bcd@{b}', self.snl_bcd, (b,)
+        if 'snl-equal' in methods and b <= self.equal_training: yield f'snl-equal@{b}', self.snl_equal, (b,)
         for m in ('random', 'cull'):
             if m in methods: yield f'{m}@{b}', self.baseline, (m, b)
     if 'snl+bcd' in methods:
@@ -304,6 +306,43 @@ def snl_bcd(self:_Bench, seed, b, drc=None):
                 train_epochs=snl_epochs + c['finetune_epochs'] + h.attrs['finetune_epochs_total'],
                 eval_seconds=float(h.eval_seconds.sum()), stage_kept=_stage_kept(learn.model), site_kept=_site_kept(learn.model), seconds=time.time() - t)
 
+# %% ../nbs/15_bench.ipynb #dc051b14
+@patch
+def sweep_files(self:_Bench, seed):
+    "Rebuild the pretrained network and the SNL sweep of `seed` if their files are missing; 'recorded', or how the rebuilt run differs from the rows"
+    d, rec = self.dir(seed), {u: self.row(seed, u) for u in ('pretrain', 'snl-sweep')}
+    if (d / 'snl.pth').exists() and (d / 'pretrain.pth').exists(): return 'recorded'
+    keys = dict(pretrain=('acc',), sweep=('epochs', 'relus', 'reached'))
+    new = dict(pretrain=self.pretrain_unit(seed)) if not (d / 'pretrain.pth').exists() else {}
+    hist = d / 'snl_history.csv'
+    old = hist.read_bytes() if hist.exists() else None
+    new['sweep'] = self.snl_unit(seed)
+    if old is not None:  # the recorded history stays beside the recorded rows; the rebuilt one goes beside it
+        hist.replace(d / 'snl_history_rebuilt.csv'); atomic_write(hist, lambda t: t.write_bytes(old))
+    diff = [f"{u} {k}: {rec[r][k]} recorded, {new[u][k]} rebuilt" for u, r in (('pretrain', 'pretrain'), ('sweep', 'snl-sweep'))
+            if u in new for k in keys[u] if rec[r][k] != new[u][k]]
+    if diff: warnings.warn(f"seed {seed}: the rebuilt SNL sweep differs from the recorded one ({'; '.join(diff)})")
+    return 'rebuilt, same' if not diff else 'rebuilt, differs: ' + '; '.join(diff)
+
+@patch
+def snl_equal(self:_Bench, seed, b):
+    "SNL at `b` with its KD finetune extended so that its training epochs equal those of BCD's row at `b` (same seed)"
+    t, c = time.time(), self.cfg
+    bc = self.row(seed, f'snl+bcd@{b}')
+    if bc is None or 'acc' not in bc: return dict(method='snl-equal', budget=b, skipped=f"no SNL+BCD result at {b} to match")
+    rebuilt = self.sweep_files(seed)
+    snap = torch.load(self.dir(seed) / 'snl.pth', weights_only=False)['snaps'].get(b)
+    if snap is None: return dict(method='snl-equal', budget=b, skipped=f"SNL did not reach {b} ReLUs in {c['snl_epochs']} epochs")
+    epochs = max(c['finetune_epochs'], round(bc['train_epochs'] - snap['epochs']))
+    self.seed(seed)
+    learn = self.learner(self.student(seed))
+    load_snapshot_(learn, snap, b, c['eps'])
+    before = _acc(learn)
+    with learn.no_bar(), learn.no_logging(): finetune(learn, self.teacher(seed), epochs)
+    return dict(method='snl-equal', budget=b, relus=kept_relus(learn.model), acc=_acc(learn), acc_before=before, snl_epochs=snap['epochs'],
+                finetune_epochs=epochs, train_epochs=snap['epochs'] + epochs, bcd_train_epochs=bc['train_epochs'], snl_files=rebuilt,
+                stage_kept=_stage_kept(learn.model), site_kept=_site_kept(learn.model), seconds=time.time() - t)
+
 # %% ../nbs/15_bench.ipynb #69fbcab7
 @patch
 def baseline(self:_Bench, seed, method, b):
@@ -332,7 +371,7 @@ def check_bench(**settings, # every parameter of run_bench, by name (run_bench p
 
 def _check_bench(budgets, seeds, out, n_samples, bs, pretrain_epochs, finetune_epochs, lasso, lasso_frac, snl_lr, mask_lr,
                  snl_epochs, eps, snl_extra, drc, rt, adt, bcd_epochs, finetune_when, n_eval, drc_ablation, methods, snl_from,
-                 speed, device, fresh, quiet):
+                 equal_training, speed, device, fresh, quiet):
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
     ints = dict(n_samples=n_samples, bs=bs, pretrain_epochs=pretrain_epochs, finetune_epochs=finetune_epochs, snl_epochs=snl_epochs,
                 bcd_epochs=bcd_epochs, rt=rt, n_eval=n_eval)
@@ -342,6 +381,10 @@ def _check_bench(budgets, seeds, out, n_samples, bs, pretrain_epochs, finetune_e
     if finetune_when not in ('adt', 'step'): raise ValueError(f"finetune_when must be 'adt' or 'step', got {finetune_when!r}")
     methods = [methods] if isinstance(methods, str) else list(methods)
     if not methods or not set(methods) <= set(BENCH_METHODS): raise ValueError(f"methods must be some of {BENCH_METHODS}, got {methods!r}")
+    if 'snl-equal' in methods and 'snl+bcd' not in methods:
+        raise ValueError("snl-equal matches the training of snl+bcd's rows: add snl+bcd to methods, or drop snl-equal")
+    if isinstance(equal_training, bool) or not isinstance(equal_training, int) or equal_training < 0:
+        raise ValueError(f"equal_training must be a ReLU count >= 0 (0: no snl-equal rows), got {equal_training!r}")
     if snl_from is not None and not (Path(snl_from) / 'config.json').exists():
         raise ValueError(f"snl_from={snl_from!r} is not a bench folder (it has no config.json)")
     total = total_relus(linearize_(resnet1d(), x=torch.zeros(2, 1, 40)))
@@ -378,6 +421,7 @@ def run_bench(budgets:list[float]=BENCH_BUDGETS, # ReLUs to keep: counts, or fra
               drc_ablation=(0.02, 0.1), # further DRCs for the ablation (BCD Fig. 5a), at the two smallest budgets
               methods:list[str]=BENCH_METHODS, # a subset of BENCH_METHODS (SNL always runs: BCD starts from it)
               snl_from:str|None=None, # a bench folder to take pretraining and SNL from, when their settings match
+              equal_training:int=480, # snl-equal rows (SNL given BCD's training epochs) at budgets of this many ReLUs and below
               speed:bool=True, # also time BCD's fast mode against the reference mode (first seed, middle budget)
               device=None, # 'cpu', 'cuda', ... (default: cuda when available)
               fresh:bool=False, # delete what out holds and start over
@@ -387,7 +431,7 @@ def run_bench(budgets:list[float]=BENCH_BUDGETS, # ReLUs to keep: counts, or fra
     seeds, methods, counts, ablation, cfg, total = check_bench(**locals())
     out = _prepare_out(out, cfg, fresh)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    B = _Bench(out, cfg, counts, total, mnist1d_dls(n_samples, bs, device=device), device)
+    B = _Bench(out, cfg, counts, total, mnist1d_dls(n_samples, bs, device=device), device, equal_training)
     B.run(seeds, methods, ablation, counts[len(counts) // 2] if speed else None, snl_from, quiet)
     return bench_report(out, seeds)
 
@@ -405,7 +449,7 @@ def bench_rows(out, # a run_bench folder
 
 # %% ../nbs/15_bench.ipynb #3846dd7c
 def _main(rows):
-    "The rows of the four methods at their budgets, without the DRC ablation"
+    "The rows of the methods at their budgets, without the DRC ablation"
     if 'acc' not in rows: return rows.iloc[:0]
     return rows[rows.method.isin(BENCH_METHODS) & rows.acc.notna() & ~rows.unit.str.contains('/')]
 
@@ -511,6 +555,19 @@ def _bcd_claim(s, m):
                 measured='; '.join(f"{b}: {_pt(m['snl+bcd'][b])} vs {_pt(m.snl[b])} ({d[b]:+.1f}, spread {spread[b]:.1f})" for b in low),
                 verdict=_verdict(ok, len(low)))
 
+def _equal_claim(s, m):
+    "BCD against SNL given the same training epochs (snl-equal), at the budgets that have both"
+    rng = (s.acc_max - s.acc_min).groupby([s.method, s.budget], observed=True).first().unstack(0)
+    ep = s.pivot(index='budget', columns='method', values='train_epochs')
+    d = (m['snl+bcd'] - m['snl-equal']).dropna().sort_index(ascending=False)
+    spread = rng[['snl-equal', 'snl+bcd']].max(axis=1)
+    ok = int(sum(d[b] > spread[b] for b in d.index))
+    return dict(claim="BCD's lead over SNL survives equal training", source='this project (BCD trains longer than SNL)',
+                criterion="mean SNL+BCD minus mean SNL with its KD finetune extended to BCD's training epochs (snl-equal), above the larger range over seeds",
+                measured='; '.join(f"{b}: {_pt(m['snl+bcd'][b])} vs {_pt(m['snl-equal'][b])} ({d[b]:+.1f}, spread {spread[b]:.1f}; "
+                                   f"{ep['snl-equal'][b]:.0f} epochs, SNL alone {_pt(m.snl[b])} in {ep.snl[b]:.0f})" for b in d.index),
+                verdict=_verdict(ok, len(d)))
+
 def _drc_claims(rows):
     "BCD's DRC ablation (BCD Fig. 5a): the accuracy falls as DRC grows, per budget; none without an ablation"
     dr = drc_summary(rows)
@@ -560,12 +617,13 @@ def bench_claims(rows:pd.DataFrame, # bench_rows
     if len(sn) and {'random', 'cull'} & set(m): claims.append(_baselines_claim(rows, sn, m, budgets))
     if len(sn) and 'stage_kept' in sn: claims.append(_stages_claim(sn, budgets))
     if {'snl', 'snl+bcd'} <= set(m): claims.append(_bcd_claim(s, m))
+    if {'snl', 'snl+bcd', 'snl-equal'} <= set(m) and (m['snl+bcd'] - m['snl-equal']).notna().any(): claims.append(_equal_claim(s, m))
     claims += _drc_claims(rows) + _iou_claims(rows)
     if speed and 'eval_speedup' in speed: claims.append(_speed_claim(rows, speed))
     return pd.DataFrame(claims)
 
 # %% ../nbs/15_bench.ipynb #95984751
-_METHOD_STYLES = {'snl': 'C0o-', 'snl+bcd': 'C3s-', 'random': 'C7^--', 'cull': 'C2v--'}  # matplotlib format of each method
+_METHOD_STYLES = {'snl': 'C0o-', 'snl+bcd': 'C3s-', 'snl-equal': 'C1D:', 'random': 'C7^--', 'cull': 'C2v--'}  # matplotlib format of each method
 
 def _spread(g): return [g.acc - g.acc_min, g.acc_max - g.acc]  # errorbar's yerr: the range over seeds
 

@@ -161,6 +161,7 @@ def _readable(checkpoint):
     load_checkpoint(checkpoint)  # a CheckpointError (a ValueError) names the file and the fix
 
 def _secure(kw):
+    if kw.get('samples', 0) < 0: raise UsageError(f"--samples {kw['samples']} is negative: pass 0 (no accuracy) or a number of validation samples")
     from relu_nb.secure import measure_saved, setup_spu, spu_python, secure_markdown, spu_env_dir, SPU_REQUIREMENTS, SPUNotFound
     setup = {k: kw.pop(k) for k in ('python', 'folder', 'force') if k in kw}
     try:
@@ -168,9 +169,13 @@ def _secure(kw):
             print(f"creating SPU's environment ({' '.join(SPU_REQUIREMENTS)}) in {setup.get('folder') or spu_env_dir()} ...", flush=True)
             print(f"SPU's python: {setup_spu(**setup)}"); return
         if kw.get('checkpoint'): _check(_readable, kw)  # the file first: a typo in its path is not a missing environment
-        spu_python()  # SPU's environment, or a message that says how to create it
+        df = measure_saved(**kw)  # checks the rest, then SPU's environment (or says how to create it)
     except (SPUNotFound, RuntimeError) as e: sys.exit(f"relu_nb secure: {e}")
-    print(secure_markdown(measure_saved(**kw)))
+    except ValueError as e: raise UsageError(str(e)) from None  # e.g. --samples with a model that does not take MNIST-1D
+    print(secure_markdown(df))
+    if 'acc_secure' in df:
+        print(f"\naccuracy on {kw['samples']} MNIST-1D validation samples, SPU's default fixed point (FM64, 18 fraction bits):\n" +
+              df[['protocol', 'weights', 'acc_plain', 'acc_secure', 'agree', 'max_logit_diff', 'mean_logit_diff']].to_string(index=False))
 
 # %% ../nbs/17_cli.ipynb #a3090fb2
 def parser() -> argparse.ArgumentParser:

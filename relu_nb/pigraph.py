@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 # %% auto #0
-__all__ = ['PI_OPS', 'FORMAT', 'FORMAT_VERSION', 'SPU_PROTOCOLS', 'WEIGHTS', 'OpSpec', 'kept_indices', 'PIGraph', 'jax_fn',
-           'parse_spu_profile', 'spu_run']
+__all__ = ['PI_OPS', 'FORMAT', 'FORMAT_VERSION', 'SPU_PROTOCOLS', 'WEIGHTS', 'SPU_FIELDS', 'OpSpec', 'kept_indices', 'PIGraph',
+           'jax_fn', 'parse_spu_profile', 'spu_run', 'spu_predict']
 
 # %% ../nbs/10_pigraph.ipynb #9ed255fd
 @dataclass(frozen=True)
@@ -226,6 +226,18 @@ def _summary(runs, times):
                 messages=int(statistics.median(r['messages'] for r in warm)), cold_s=times[0], cold_bytes=runs[0]['bytes'],
                 cold_messages=runs[0]['messages'], warm_runs=len(warm), profile=warm[-1]['ops'])
 
+SPU_FIELDS = {'FM32': 8, 'FM64': 18, 'FM128': 26} # SPU's rings and the fraction bits SPU takes for each when told 0
+
+def _check_fxp(field, fxp_fraction_bits):
+    "The field's name and the fraction bits SPU will use, once both are checked"
+    f = field.upper() if isinstance(field, str) else field
+    if f not in SPU_FIELDS: raise ValueError(f"field must be one of {tuple(SPU_FIELDS)}, got {field!r}")
+    k, b = int(f[2:]), fxp_fraction_bits
+    if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b < k // 2:
+        raise ValueError(f"fxp_fraction_bits must be 0 (SPU's default, {SPU_FIELDS[f]} for {f}) or an integer below {k // 2} "
+                         f"(a product carries twice the fraction bits in {k}), got {b!r}")
+    return f, b or SPU_FIELDS[f]
+
 def _check_run_args(protocol, weights, n_warm):
     if protocol not in SPU_PROTOCOLS: raise ValueError(f"protocol must be one of {SPU_PROTOCOLS}, got {protocol!r}")
     if weights not in WEIGHTS: raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
@@ -256,23 +268,23 @@ class _Stdout:
         os.dup2(self.saved, 1); os.close(self.saved)
         self.file.seek(0); self.text = self.file.read().decode(errors='replace'); self.file.close()
 
-def _spu_parties(exe, config, shares, in_names, n_warm, spu, libspu):
-    "Run `exe` `1 + n_warm` times as two parties, each in a thread over in-memory links: output shares, rank 0's seconds and log"
+def _spu_parties(exe, config, runs, in_names, spu, libspu, profile=True):
+    "Run `exe` once per entry of `runs` (the inputs' shares) as two parties, each in a thread over in-memory links: output shares per party, rank 0's seconds and log"
     desc = libspu.link.Desc()
     for rank in range(2): desc.add_party(f"party{rank}", f"thread_{rank}")
-    barrier, times, outs, errors = threading.Barrier(2), [], {}, []
+    barrier, times, outs, errors = threading.Barrier(2), [], {0: [], 1: []}, []
     def party(rank):
         try:
             c = libspu.RuntimeConfig(config)
-            c.enable_pphlo_profile = c.enable_hal_profile = rank == 0
+            c.enable_pphlo_profile = c.enable_hal_profile = profile and rank == 0
             rt = spu.Runtime(libspu.link.create_mem(desc, rank), c)
-            for _ in range(1 + n_warm):
+            for shares in runs:
                 for n, s in zip(in_names, shares): rt.set_var(n, s[rank])
                 barrier.wait(); t = time.perf_counter()
                 rt.run(exe)
                 barrier.wait()
                 if rank == 0: times.append(time.perf_counter() - t)
-            outs[rank] = rt.get_var(exe.output_names[0])
+                outs[rank].append(rt.get_var(exe.output_names[0]))
         except BaseException as e:
             errors.append(e); barrier.abort()
     with _Stdout() as log:
@@ -283,44 +295,81 @@ def _spu_parties(exe, config, shares, in_names, n_warm, spu, libspu):
     return outs, times, log.text
 
 # %% ../nbs/10_pigraph.ipynb #03fcfc2a
+def _spu_config(protocol, field, bits, libspu):
+    return libspu.RuntimeConfig(protocol=getattr(libspu.ProtocolKind, protocol.upper()), field=getattr(libspu.FieldType, field),
+                                fxp_fraction_bits=bits)
+
 def spu_run(g:PIGraph, # the graph to run
             x:np.ndarray, # input batch, secret-shared
             protocol:str='cheetah', # 'cheetah' or 'semi2k', two parties
             weights:str='secret', # 'secret': weights secret-shared; 'public': known to both parties
             n_warm:int=3, # warm runs after the cold one, at least 3
+            field:str='FM64', # SPU's ring: 'FM32', 'FM64' or 'FM128'
+            fxp_fraction_bits:int=0, # fraction bits of the fixed point; 0: SPU's default for the field (18 for FM64)
            )->dict:
     "Run `g` on `x` in SPU (needs `spu`): output `y`, cold and warm seconds, bytes and messages, per-op profile"
-    _check_run_args(protocol, weights, n_warm)
+    _check_run_args(protocol, weights, n_warm); field, bits = _check_fxp(field, fxp_fraction_bits)
     import spu, spu.utils.frontend as fe
     from spu import libspu
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != g.input_shape: raise ValueError(f"the graph takes a batch of shape (B, {', '.join(map(str, g.input_shape))}), got {x.shape}")
     exe, args, vis, in_names, compile_s = _spu_compile(g, x, weights, libspu, fe)
-    config = libspu.RuntimeConfig(protocol=getattr(libspu.ProtocolKind, protocol.upper()), field=libspu.FieldType.FM64)
+    config = _spu_config(protocol, field, bits, libspu)
     io = spu.Io(2, config)
     shares = [io.make_shares(a, v) for a, v in zip(args, vis)]
-    outs, times, log = _spu_parties(exe, config, shares, in_names, n_warm, spu, libspu)
+    outs, times, log = _spu_parties(exe, config, [shares] * (1 + n_warm), in_names, spu, libspu)
     runs = parse_spu_profile(log)
     if len(runs) != 1 + n_warm:
         raise RuntimeError(f"expected {1 + n_warm} 'Link details' lines from SPU's profiler, found {len(runs)}; its log ends with:\n{log[-2000:]}")
     for r, t in zip(runs, times): r['seconds'] = t
-    return dict(y=io.reconstruct([outs[0], outs[1]]), protocol=protocol, weights=weights, compile_s=compile_s,
+    return dict(y=io.reconstruct([outs[0][-1], outs[1][-1]]), protocol=protocol, weights=weights, compile_s=compile_s,
                 runs=runs, **_summary(runs, times))
+
+# %% ../nbs/10_pigraph.ipynb #baab9ce1
+def spu_predict(g:PIGraph, # the graph to run
+                x:np.ndarray, # the samples, secret-shared
+                protocol:str='cheetah', # 'cheetah' or 'semi2k', two parties
+                weights:str='secret', # 'secret': weights secret-shared; 'public': known to both parties
+                field:str='FM64', # SPU's ring: 'FM32', 'FM64' or 'FM128'
+                fxp_fraction_bits:int=0, # fraction bits of the fixed point; 0: SPU's default for the field (18 for FM64)
+                batch:int=100, # samples per run of the compiled program
+               )->dict:
+    "Run `g` on every sample of `x` in SPU (needs `spu`), `batch` at a time: output `y`, seconds, batches, the fraction bits used"
+    _check_run_args(protocol, weights, 3); field, bits = _check_fxp(field, fxp_fraction_bits)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1: raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    import spu, spu.utils.frontend as fe
+    from spu import libspu
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[1:] != g.input_shape or not len(x):
+        raise ValueError(f"the graph takes a batch of shape (B, {', '.join(map(str, g.input_shape))}), got {x.shape}")
+    b = min(batch, len(x)); xs = np.concatenate([x, np.repeat(x[-1:], -len(x) % b, axis=0)])
+    exe, args, vis, in_names, compile_s = _spu_compile(g, xs[:b], weights, libspu, fe)
+    config = _spu_config(protocol, field, bits, libspu)
+    io = spu.Io(2, config)
+    ws = [io.make_shares(a, v) for a, v in zip(args[1:], vis[1:])]
+    runs = [[io.make_shares(xs[i:i + b], vis[0])] + ws for i in range(0, len(xs), b)]
+    outs, times, _ = _spu_parties(exe, config, runs, in_names, spu, libspu, profile=False)
+    y = np.concatenate([io.reconstruct([o0, o1]) for o0, o1 in zip(outs[0], outs[1])])[:len(x)]
+    return dict(y=y, seconds=sum(times), compile_s=compile_s, batches=len(runs), field=field, fxp_fraction_bits=bits)
 
 # %% ../nbs/10_pigraph.ipynb #e6cea4d8
 def _worker(folder:str):
-    "Run the jobs in `folder/jobs.json` with `spu_run`; write each output to `<out>.npy` and the costs to `results.json`"
+    "Run the jobs in `folder/jobs.json` with `spu_run` (or `spu_predict`, for a job with a `batch`); write each output to `<out>.npy` and the costs to `results.json`"
     folder = os.path.abspath(folder)
     with open(os.path.join(folder, 'jobs.json')) as f: jobs = json.load(f)
     graphs, results = {}, []
     for i, job in enumerate(jobs):
         if job['graph'] not in graphs: graphs[job['graph']] = PIGraph.load(os.path.join(folder, job['graph']))
         x = np.load(os.path.join(folder, job['x']))
-        res = spu_run(graphs[job['graph']], x, job['protocol'], job['weights'], job['n_warm'])
+        fxp = dict(field=job.get('field', 'FM64'), fxp_fraction_bits=job.get('fxp_fraction_bits', 0))
+        if 'batch' in job: res = spu_predict(graphs[job['graph']], x, job['protocol'], job['weights'], batch=job['batch'], **fxp)
+        else: res = spu_run(graphs[job['graph']], x, job['protocol'], job['weights'], job['n_warm'], **fxp)
         np.save(os.path.join(folder, job['out'] + '.npy'), res.pop('y'))
         results.append(res)
         with open(os.path.join(folder, 'results.json'), 'w') as f: json.dump(results, f)
-        print(f"relu_nb: {i + 1}/{len(jobs)} {job.get('label', job['graph'])} {job['protocol']} {job['weights']}: "
-              f"{res['bytes'] / 1e6:.3f} MB, {res['warm_s']:.3f} s warm", file=sys.stderr, flush=True)
+        done = (f"{res['bytes'] / 1e6:.3f} MB, {res['warm_s']:.3f} s warm" if 'batch' not in job else
+                f"{len(x)} samples, {res['seconds']:.1f} s, {res['field']} with {res['fxp_fraction_bits']} fraction bits")
+        print(f"relu_nb: {i + 1}/{len(jobs)} {job.get('label', job['graph'])} {job['protocol']} {job['weights']}: {done}",
+              file=sys.stderr, flush=True)
 
 if __name__ == '__main__' and sys.argv[1:2] == ['--spu-worker']: _worker(sys.argv[2])  # `python -I pigraph.py --spu-worker FOLDER`

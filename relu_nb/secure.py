@@ -9,14 +9,16 @@ from json import dumps as _dumps
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import relu_nb.pigraph
-from .pigraph import PIGraph, _check_run_args
+from .pigraph import PIGraph, _check_run_args, _check_fxp, _jax_op
 from .masked import MaskedReLU, masked_relus, eval_mode
 from .models import ARCHS, make_model, load_checkpoint
+from .data import mnist1d_tensors
 from .export import pi_graph
 
 # %% auto #0
 __all__ = ['SPU_VERSION', 'SPU_REQUIREMENTS', 'SPU_PYTHONS', 'SPUNotFound', 'spu_env_dir', 'spu_python', 'spu_available',
-           'setup_spu', 'secure_costs', 'secure_cost', 'secure_markdown', 'secure_report', 'measure_saved']
+           'setup_spu', 'secure_costs', 'secure_cost', 'secure_accuracy', 'fxp_headroom', 'secure_markdown',
+           'secure_report', 'measure_saved']
 
 # %% ../nbs/12_secure.ipynb #31b0784b
 SPU_VERSION = '0.9.5'
@@ -208,6 +210,93 @@ def secure_cost(model:nn.Module, # linearized (binary masks), or plain with all_
     return row
 
 
+# %% ../nbs/12_secure.ipynb #64f4089d
+def _take(data, n):
+    "The first `n` samples of `data` ((x, y) tensors, or a DataLoaders' validation set, or a DataLoader) as CPU tensors"
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise ValueError(f"n must be a positive number of samples, got {n!r}")
+    if isinstance(data, (tuple, list)) and len(data) == 2 and all(torch.is_tensor(t) for t in data): x, y = data
+    else:
+        dl = getattr(data, 'valid', data)
+        if torch.is_tensor(dl) or not hasattr(dl, '__iter__'): raise TypeError(f"data must be (x, y) tensors, a DataLoaders or a DataLoader, got {type(data).__name__}")
+        xs, ys = [], []
+        for xb, yb, *_ in dl:
+            xs.append(xb.cpu()); ys.append(yb.cpu())
+            if sum(map(len, xs)) >= n: break
+        if not xs: raise ValueError("data has no samples: pass a validation set")
+        x, y = torch.cat(xs), torch.cat(ys)
+    if y.dim() != 1 or len(y) != len(x) or y.is_floating_point():
+        raise ValueError(f"data must be samples (B, ...) and integer labels (B,), got shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    if len(x) < n: raise ValueError(f"data has {len(x)} samples, fewer than n={n}: pass n <= {len(x)}")
+    return x[:n].detach().cpu().float(), y[:n].detach().cpu().long()
+
+def _plain_logits(model, x, y):
+    "The model's logits on `x` in torch (eval mode), once the samples' shape and the labels are checked against it"
+    dev = _device(model)
+    try:
+        with eval_mode(model), torch.no_grad(): out = torch.cat([model(xb.to(dev)).cpu() for xb in x.split(256)])
+    except (RuntimeError, ValueError) as e:
+        raise ValueError(f"the model cannot take samples of shape {tuple(x.shape[1:])} ({str(e).splitlines()[0]}): pass the data set "
+                         "it was trained on (MNIST-1D, (1, 40), for resnet1d)") from None
+    if out.dim() != 2 or int(y.max()) >= out.shape[1]:
+        raise ValueError(f"the model gives outputs of shape {tuple(out.shape)}, labels go up to {int(y.max())}: pass a classifier and its data set")
+    return out.numpy()
+
+# %% ../nbs/12_secure.ipynb #3160a8b1
+def secure_accuracy(model:nn.Module, # linearized (binary masks), or plain with all_relu
+                    data, # (x, y) tensors, or a DataLoaders (its validation set is used) or a DataLoader
+                    n:int=500, # samples: the first n of data
+                    protocol:str='cheetah', # 'cheetah' or 'semi2k'
+                    weights:str='public', # 'public' (the client-server setting) or 'secret' (secret-shared)
+                    field:str='FM64', # SPU's ring: 'FM32', 'FM64' (SPU's usual) or 'FM128'
+                    fxp_fraction_bits:int=0, # fraction bits of SPU's fixed point; 0: SPU's default for the field (18 for FM64)
+                    batch:int=100, # samples per SPU run (one compiled program, run n/batch times)
+                    all_relu:bool=False, # export plain ReLUs as kept instead of refusing them
+                    progress:bool=False, # print a line when SPU has finished
+                   )->dict:
+    "Accuracy of `model` in SPU on `n` samples of `data` against torch: both accuracies (%), agreement (%), largest and mean logit difference"
+    _check_run_args(protocol, weights, 3); field, bits = _check_fxp(field, fxp_fraction_bits)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1: raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    x, y = _take(data, n)
+    ref = _plain_logits(model, x, y)
+    g = pi_graph(model, x[:2].to(_device(model)), all_relu)
+    spu_python()
+    with tempfile.TemporaryDirectory(prefix='relu_nb_spu_') as folder:
+        g.save(Path(folder)/'g0.npz'); np.save(Path(folder)/'x.npy', x.numpy())
+        job = dict(graph='g0.npz', x='x.npy', protocol=protocol, weights=weights, field=field, fxp_fraction_bits=bits, batch=batch,
+                   out='y0', label=type(model).__name__)
+        (Path(folder)/'jobs.json').write_text(json.dumps([job]))
+        _run_worker(folder, progress)
+        res = json.loads((Path(folder)/'results.json').read_text())[0]
+        out = np.load(Path(folder)/'y0.npy')
+    d, yn, p, s = np.abs(out - ref), y.numpy(), ref.argmax(1), out.argmax(1)
+    return dict(n=n, protocol=protocol, weights=weights, field=field, fxp_fraction_bits=bits, relus=g.n_relus,
+                acc_plain=100 * float((p == yn).mean()), acc_secure=100 * float((s == yn).mean()), agree=100 * float((p == s).mean()),
+                max_logit_diff=float(d.max()), mean_logit_diff=float(d.mean()), seconds=res['seconds'], compile_s=res['compile_s'])
+
+# %% ../nbs/12_secure.ipynb #2f3bf51b
+_MULTIPLY = ('conv', 'linear', 'affine', 'mean', 'avgpool', 'relu_masked') # operations whose result SPU truncates from 2f fraction bits
+
+def fxp_headroom(model:nn.Module, # linearized (binary masks), or plain with all_relu
+                 x:torch.Tensor, # samples to run it on, e.g. a validation batch
+                 field:str='FM64', # SPU's ring: 'FM32', 'FM64' or 'FM128'
+                 fxp_fraction_bits:int=0, # fraction bits; 0: SPU's default for the field
+                 all_relu:bool=False, # export plain ReLUs as kept instead of refusing them
+                )->pd.DataFrame:
+    "Per operation of the exported graph: its largest absolute value on `x`, the bits left before the fixed point wraps, the weights that round to 0"
+    field, f = _check_fxp(field, fxp_fraction_bits); k = int(field[2:])
+    try: import jax.numpy as jnp; from jax import lax
+    except ImportError: raise ImportError("fxp_headroom evaluates the graph with JAX: pip install jax") from None
+    g = pi_graph(model, x[:2].to(_device(model)), all_relu)
+    env, rows, c = {g.input: jnp.asarray(x.detach().cpu().float().numpy())}, [], dict(g.consts)
+    for op in g.ops:
+        v = env[op['out']] = _jax_op(jnp, lax, op, [env[a] for a in op['in']], g.params, c)
+        m, limit = float(jnp.abs(v).max()), k - 1 - (2 * f if op['op'] in _MULTIPLY else f)
+        w = np.concatenate([np.abs(g.params[op[key]]).ravel() for key in ('w', 'scale') if key in op] or [np.zeros(0)])
+        w = w[w > 0]
+        rows.append(dict(op=op['out'], kind=op['op'], max_abs=m, bits_left=limit - float(np.log2(max(m, 2.0 ** -f))),
+                         weights_lost=float((w < 2.0 ** -(f + 1)).mean()) if len(w) else 0.))
+    return pd.DataFrame(rows)
+
 # %% ../nbs/12_secure.ipynb #c6e446d3
 def secure_markdown(df:pd.DataFrame # rows of secure_costs
                    )->str:
@@ -242,19 +331,35 @@ def _input_shape(model, arch):
     if sites and hasattr(model, 'in_channels'): return (model.in_channels,) + tuple(sites[0].feature_shape[1:])
     return ARCHS[arch][1]
 
+def _mnist1d_valid(model, arch, samples):
+    "MNIST-1D's validation set (as `relu_nb run` makes it) for `samples` > 0, once the model is checked to take it; None for 0"
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
+        raise ValueError(f"samples must be 0 (no accuracy) or a positive number of validation samples, got {samples!r}")
+    if not samples: return None
+    if _input_shape(model, arch) != (1, 40):
+        raise ValueError("samples measures accuracy on MNIST-1D, the data set of resnet1d; for another data set call secure_accuracy with its data")
+    _, _, xv, yv = mnist1d_tensors()
+    if samples > len(xv): raise ValueError(f"MNIST-1D's validation set has {len(xv)} samples: pass samples <= {len(xv)}")
+    return xv, yv
+
 def measure_saved(checkpoint:str|None=None, # a model saved by relu_nb run (its snl_model.pth); without one, arch with all ReLUs
                   arch:str='resnet1d', # architecture measured without a checkpoint (random weights)
                   protocol:list=['cheetah'], # two-party protocols
                   weights:list=['public', 'secret'], # weights secret-shared or public
                   n_warm:int=3, # warm runs after the cold one (at least 3)
                   json:str|None=None, # also write the rows to this JSON file
+                  samples:int=0, # also measure accuracy on this many MNIST-1D validation samples (SPU's default fixed point)
                  )->pd.DataFrame:
     "Measure a saved model, or the all-ReLU network of `arch` with random weights, in SPU: one row per protocol and weight setting"
     model = load_checkpoint(checkpoint) if checkpoint else make_model(arch, 10)  # the file first: a bad path is not a missing environment
+    data = _mnist1d_valid(model, arch, samples)
     spu_python()
     torch.manual_seed(0)
     x = torch.randn(1, *_input_shape(model, arch))
     df = secure_costs({Path(checkpoint).name if checkpoint else f'{arch} (all ReLUs)': model}, x, protocol, weights,
                       n_warm, all_relu=True, progress=True)
+    if samples:
+        acc = [secure_accuracy(model, data, samples, r.protocol, r.weights, all_relu=True, progress=True) for r in df.itertuples()]
+        for k in ('n', 'acc_plain', 'acc_secure', 'agree', 'max_logit_diff', 'mean_logit_diff'): df[k] = [a[k] for a in acc]
     if json: Path(json).write_text(_dumps(df.to_dict('records'), indent=1))
     return df
