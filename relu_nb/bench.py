@@ -258,12 +258,20 @@ def snl_unit(self:_Bench, seed):
 
 # %% ../nbs/15_bench.ipynb #711bec20
 @patch
-def snl_at(self:_Bench, seed, b):
-    self.seed(seed); t, c = time.time(), self.cfg
+def at_snapshot(self:_Bench, seed, b):
+    "A Learner with the sweep's state at `b`, binarized as `snl` ends, and that state; None and why if SNL did not reach `b`"
+    self.seed(seed)
     snap = torch.load(self.dir(seed) / 'snl.pth', weights_only=False)['snaps'].get(b)
-    if snap is None: return dict(method='snl', budget=b, skipped=f"SNL did not reach {b} ReLUs in {c['snl_epochs']} epochs")
+    if snap is None: return None, f"SNL did not reach {b} ReLUs in {self.cfg['snl_epochs']} epochs"
     learn = self.learner(self.student(seed))
-    load_snapshot_(learn, snap, b, c['eps'])
+    load_snapshot_(learn, snap, b, self.cfg['eps'])
+    return learn, snap
+
+@patch
+def snl_at(self:_Bench, seed, b):
+    t, c = time.time(), self.cfg
+    learn, snap = self.at_snapshot(seed, b)
+    if learn is None: return dict(method='snl', budget=b, skipped=snap)
     with learn.no_bar(), learn.no_logging(): finetune(learn, self.teacher(seed), c['finetune_epochs'])
     _save_atomic(learn.model.state_dict(), self.dir(seed) / f'snl_{b}.pth')
     a = snap['acc']
@@ -310,17 +318,17 @@ def snl_bcd(self:_Bench, seed, b, drc=None):
 @patch
 def sweep_files(self:_Bench, seed):
     "Rebuild the pretrained network and the SNL sweep of `seed` if their files are missing; 'recorded', or how the rebuilt run differs from the rows"
-    d, rec = self.dir(seed), {u: self.row(seed, u) for u in ('pretrain', 'snl-sweep')}
+    d = self.dir(seed)
     if (d / 'snl.pth').exists() and (d / 'pretrain.pth').exists(): return 'recorded'
-    keys = dict(pretrain=('acc',), sweep=('epochs', 'relus', 'reached'))
-    new = dict(pretrain=self.pretrain_unit(seed)) if not (d / 'pretrain.pth').exists() else {}
+    keys = {'pretrain': ('acc',), 'snl-sweep': ('epochs', 'relus', 'reached')}  # what a rebuilt unit must repeat
+    new = {'pretrain': self.pretrain_unit(seed)} if not (d / 'pretrain.pth').exists() else {}
     hist = d / 'snl_history.csv'
     old = hist.read_bytes() if hist.exists() else None
-    new['sweep'] = self.snl_unit(seed)
+    new['snl-sweep'] = self.snl_unit(seed)
     if old is not None:  # the recorded history stays beside the recorded rows; the rebuilt one goes beside it
         hist.replace(d / 'snl_history_rebuilt.csv'); atomic_write(hist, lambda t: t.write_bytes(old))
-    diff = [f"{u} {k}: {rec[r][k]} recorded, {new[u][k]} rebuilt" for u, r in (('pretrain', 'pretrain'), ('sweep', 'snl-sweep'))
-            if u in new for k in keys[u] if rec[r][k] != new[u][k]]
+    diff = [f"{'sweep' if u == 'snl-sweep' else u} {k}: {self.row(seed, u)[k]} recorded, {r[k]} rebuilt"
+            for u, r in new.items() for k in keys[u] if self.row(seed, u)[k] != r[k]]
     if diff: warnings.warn(f"seed {seed}: the rebuilt SNL sweep differs from the recorded one ({'; '.join(diff)})")
     return 'rebuilt, same' if not diff else 'rebuilt, differs: ' + '; '.join(diff)
 
@@ -331,12 +339,9 @@ def snl_equal(self:_Bench, seed, b):
     bc = self.row(seed, f'snl+bcd@{b}')
     if bc is None or 'acc' not in bc: return dict(method='snl-equal', budget=b, skipped=f"no SNL+BCD result at {b} to match")
     rebuilt = self.sweep_files(seed)
-    snap = torch.load(self.dir(seed) / 'snl.pth', weights_only=False)['snaps'].get(b)
-    if snap is None: return dict(method='snl-equal', budget=b, skipped=f"SNL did not reach {b} ReLUs in {c['snl_epochs']} epochs")
+    learn, snap = self.at_snapshot(seed, b)
+    if learn is None: return dict(method='snl-equal', budget=b, skipped=snap)
     epochs = max(c['finetune_epochs'], round(bc['train_epochs'] - snap['epochs']))
-    self.seed(seed)
-    learn = self.learner(self.student(seed))
-    load_snapshot_(learn, snap, b, c['eps'])
     before = _acc(learn)
     with learn.no_bar(), learn.no_logging(): finetune(learn, self.teacher(seed), epochs)
     return dict(method='snl-equal', budget=b, relus=kept_relus(learn.model), acc=_acc(learn), acc_before=before, snl_epochs=snap['epochs'],
@@ -543,12 +548,16 @@ def _stages_claim(sn, budgets):
                 verdict=_verdict(int((st[first] < st[last]).sum()), len(st)))
 
 # %% ../nbs/15_bench.ipynb #a967d696
+def _spread_of(s, methods):
+    "Per budget, the larger range of accuracy over seeds (max - min) of `methods` (bench_summary rows `s`)"
+    rng = (s.acc_max - s.acc_min).groupby([s.method, s.budget], observed=True).first().unstack(0)
+    return rng[list(methods)].max(axis=1)
+
 def _bcd_claim(s, m):
     "BCD against SNL at 480 ReLUs and below, against the larger spread over seeds of the two"
-    rng = (s.acc_max - s.acc_min).groupby([s.method, s.budget], observed=True).first().unstack(0).sort_index(ascending=False)
     d = (m['snl+bcd'] - m.snl).dropna()
     low = d.index[d.index <= 480]
-    spread = rng[['snl', 'snl+bcd']].max(axis=1)
+    spread = _spread_of(s, ['snl', 'snl+bcd'])
     ok = int(sum(d[b] > spread[b] for b in low))
     return dict(claim='BCD beats SNL at low budgets, by more than the seeds\' spread', source='BCD Fig. 1, Tables 1-2',
                 criterion="mean SNL+BCD minus mean SNL above the larger range (max - min) over seeds, at budgets of 480 and below",
@@ -557,10 +566,9 @@ def _bcd_claim(s, m):
 
 def _equal_claim(s, m):
     "BCD against SNL given the same training epochs (snl-equal), at the budgets that have both"
-    rng = (s.acc_max - s.acc_min).groupby([s.method, s.budget], observed=True).first().unstack(0)
     ep = s.pivot(index='budget', columns='method', values='train_epochs')
     d = (m['snl+bcd'] - m['snl-equal']).dropna().sort_index(ascending=False)
-    spread = rng[['snl-equal', 'snl+bcd']].max(axis=1)
+    spread = _spread_of(s, ['snl-equal', 'snl+bcd'])
     ok = int(sum(d[b] > spread[b] for b in d.index))
     return dict(claim="BCD's lead over SNL survives equal training", source='this project (BCD trains longer than SNL)',
                 criterion="mean SNL+BCD minus mean SNL with its KD finetune extended to BCD's training epochs (snl-equal), above the larger range over seeds",

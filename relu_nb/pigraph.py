@@ -326,6 +326,12 @@ def spu_run(g:PIGraph, # the graph to run
                 runs=runs, **_summary(runs, times))
 
 # %% ../nbs/10_pigraph.ipynb #baab9ce1
+def _check_predict_args(protocol, weights, field, fxp_fraction_bits, batch):
+    "Check the settings of a batched run (spu_predict, secure_accuracy); the field's name and the fraction bits SPU will use"
+    _check_run_args(protocol, weights, 3)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1: raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    return _check_fxp(field, fxp_fraction_bits)
+
 def spu_predict(g:PIGraph, # the graph to run
                 x:np.ndarray, # the samples, secret-shared
                 protocol:str='cheetah', # 'cheetah' or 'semi2k', two parties
@@ -335,8 +341,7 @@ def spu_predict(g:PIGraph, # the graph to run
                 batch:int=100, # samples per run of the compiled program
                )->dict:
     "Run `g` on every sample of `x` in SPU (needs `spu`), `batch` at a time: output `y`, seconds, batches, the fraction bits used"
-    _check_run_args(protocol, weights, 3); field, bits = _check_fxp(field, fxp_fraction_bits)
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1: raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    field, bits = _check_predict_args(protocol, weights, field, fxp_fraction_bits, batch)
     import spu, spu.utils.frontend as fe
     from spu import libspu
     x = np.asarray(x, dtype=np.float32)

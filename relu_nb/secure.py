@@ -9,7 +9,7 @@ from json import dumps as _dumps
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import relu_nb.pigraph
-from .pigraph import PIGraph, _check_run_args, _check_fxp, _jax_op
+from .pigraph import PIGraph, _check_run_args, _check_fxp, _check_predict_args, _jax_op
 from .masked import MaskedReLU, masked_relus, eval_mode
 from .models import ARCHS, make_model, load_checkpoint
 from .data import mnist1d_tensors
@@ -254,8 +254,7 @@ def secure_accuracy(model:nn.Module, # linearized (binary masks), or plain with 
                     progress:bool=False, # print a line when SPU has finished
                    )->dict:
     "Accuracy of `model` in SPU on `n` samples of `data` against torch: both accuracies (%), agreement (%), largest and mean logit difference"
-    _check_run_args(protocol, weights, 3); field, bits = _check_fxp(field, fxp_fraction_bits)
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1: raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    field, bits = _check_predict_args(protocol, weights, field, fxp_fraction_bits, batch)
     x, y = _take(data, n)
     ref = _plain_logits(model, x, y)
     g = pi_graph(model, x[:2].to(_device(model)), all_relu)
