@@ -220,10 +220,11 @@ def parse_spu_profile(log:str # what a profiled SPU runtime (rank 0) printed
 
 # %% ../nbs/10_pigraph.ipynb #edeee171
 def _summary(runs, times):
-    "Cold (first) run apart; warm: the fastest time and the median bytes and messages of the other runs"
+    "Cold (first) run apart; warm: the fastest time, the median and the mean bytes and messages of the other runs"
     warm = runs[1:]
-    return dict(warm_s=min(times[1:]), bytes=int(statistics.median(r['bytes'] for r in warm)),
-                messages=int(statistics.median(r['messages'] for r in warm)), cold_s=times[0], cold_bytes=runs[0]['bytes'],
+    b, m = [r['bytes'] for r in warm], [r['messages'] for r in warm]
+    return dict(warm_s=min(times[1:]), bytes=int(statistics.median(b)), messages=int(statistics.median(m)),
+                bytes_mean=statistics.mean(b), messages_mean=statistics.mean(m), cold_s=times[0], cold_bytes=runs[0]['bytes'],
                 cold_messages=runs[0]['messages'], warm_runs=len(warm), profile=warm[-1]['ops'])
 
 SPU_FIELDS = {'FM32': 8, 'FM64': 18, 'FM128': 26} # SPU's rings and the fraction bits SPU takes for each when told 0
@@ -358,6 +359,12 @@ def spu_predict(g:PIGraph, # the graph to run
     return dict(y=y, seconds=sum(times), compile_s=compile_s, batches=len(runs), field=field, fxp_fraction_bits=bits)
 
 # %% ../nbs/10_pigraph.ipynb #e6cea4d8
+def _peak_mb():
+    "This process's peak resident memory so far in MB (both parties: they are threads of it); None where the OS does not say"
+    try: import resource
+    except ImportError: return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2 ** 20 if sys.platform == 'darwin' else 2 ** 10)
+
 def _worker(folder:str):
     "Run the jobs in `folder/jobs.json` with `spu_run` (or `spu_predict`, for a job with a `batch`); write each output to `<out>.npy` and the costs to `results.json`"
     folder = os.path.abspath(folder)
@@ -370,7 +377,7 @@ def _worker(folder:str):
         if 'batch' in job: res = spu_predict(graphs[job['graph']], x, job['protocol'], job['weights'], batch=job['batch'], **fxp)
         else: res = spu_run(graphs[job['graph']], x, job['protocol'], job['weights'], job['n_warm'], **fxp)
         np.save(os.path.join(folder, job['out'] + '.npy'), res.pop('y'))
-        results.append(res)
+        results.append(res | dict(peak_mb=_peak_mb()))
         with open(os.path.join(folder, 'results.json'), 'w') as f: json.dump(results, f)
         done = (f"{res['bytes'] / 1e6:.3f} MB, {res['warm_s']:.3f} s warm" if 'batch' not in job else
                 f"{len(x)} samples, {res['seconds']:.1f} s, {res['field']} with {res['fxp_fraction_bits']} fraction bits")

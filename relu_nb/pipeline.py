@@ -245,6 +245,7 @@ def check_run(dataset:str='mnist1d', # a key of DATASETS
               recipe:str='paper', # a key of RECIPES
               download:bool=False, # fetch the data set if it is not there
               out:str|None=None, # the output folder: created here, so that a folder that cannot be is refused before any work
+              secure_samples:int|None=None, # validation samples of the accuracy in SPU, or None for the data set's
              ) -> int:
     "Check the settings of `run_pipeline` before any work (a ValueError names the problem and the fix); return the budget in ReLUs"
     if dataset not in DATASETS: raise ValueError(f"unknown data set {dataset!r}: choose one of {', '.join(sorted(DATASETS))}")
@@ -252,10 +253,10 @@ def check_run(dataset:str='mnist1d', # a key of DATASETS
     if arch not in ARCHS: raise ValueError(f"unknown architecture {arch!r}: choose one of {', '.join(sorted(ARCHS))}")
     _check_arch(arch, dataset)
     if recipe not in RECIPES: raise ValueError(f"unknown recipe {recipe!r}: choose one of {', '.join(RECIPES)}")
-    for v, name in ((epochs, 'epochs'), (snl_epochs, 'snl-epochs'), (finetune_epochs, 'finetune-epochs')):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise ValueError(f"--{name} must be a whole number of at least 1, got {v}")
-    if bs is not None and (isinstance(bs, bool) or not isinstance(bs, int) or bs < 1): raise ValueError(f"--bs must be at least 1, got {bs}")
+    for v, name, low in ((epochs, 'epochs', 1), (snl_epochs, 'snl-epochs', 1), (finetune_epochs, 'finetune-epochs', 1), (bs, 'bs', 1),
+                         (secure_samples, 'secure-samples', 0)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < low):
+            raise ValueError(f"--{name} must be a whole number of at least {low}, got {v}")
     if not (lasso == 'auto' or (not isinstance(lasso, str) and lasso > 0)):
         raise ValueError(f"--lasso must be 'auto' or a positive number, got {lasso}")
     if not lasso_frac > 0: raise ValueError(f"--lasso-frac must be positive, got {lasso_frac}")
@@ -531,9 +532,11 @@ def report(self:_Run) -> dict:
                   recipe=dict(name=self.rec.name, schedule=self.rec.schedule, precision=self.rec.precision, channels_last=self.rec.channels_last))
     paper = paper_comparison(c['dataset'], self.arch, self.count, a['snl_finetuned'], lat_snl.total_s)
     if paper is not None: report['paper'] = paper.reset_index().to_dict('records')
+    n_acc = self.s['secure_samples'] if self.s['secure_samples'] is not None else 100 if self.s['dataset'] == 'mnist1d' else 0
     sec = None if not self.s['secure'] or world()[0] != 0 else secure_report({'all-ReLU': self.base.model, 'SNL': self.learn.model}, x1,
-                        weights=('public', 'secret') if self.arch == 'resnet1d' else ('public',))  # None without SPU's environment
-    if sec is not None: report['secure'] = sec['rows']
+                        weights=('public', 'secret') if self.arch == 'resnet1d' else ('public',), data=self.dls, samples=n_acc,
+                        accuracy_of=['SNL'])  # None without SPU's environment
+    if sec is not None: report['secure'], report['secure_accuracy'] = sec['rows'], sec['accuracy']
     rank0(_write_outputs, self.out, report, h, self.learn.model, x1, lat_relu, lat_snl, secure_md=sec and sec['markdown'])
     return report
 
@@ -620,13 +623,15 @@ def run_pipeline(dataset:str='mnist1d', # the data set, a key of DATASETS (MNIST
                  fresh:bool=False, # ignore finished stages in out and start over
                  quiet:bool=False, # no progress output
                  secure:bool=True, # also measure both networks in SPU, when its environment exists (relu_nb secure --setup)
+                 secure_samples:int|None=None, # validation samples SNL's accuracy in SPU is measured on (None: 100 for MNIST-1D, else 0: none)
                  recipe:str='paper', # 'paper' (the paper's training schedule) or 'fast' (one-cycle, mixed precision, channels_last; see RECIPES)
                  download:bool=False, # fetch CIFAR / TinyImageNet if it is not in data (data None: fastai's data folder)
                  wait:bool=False, # when another run is writing to out, wait for it to end instead of refusing
                 ) -> dict:
     "Train, SNL to `budget`, KD finetune, evaluate against all-ReLU (and all-linear), estimate PI latency; write reports to `out`"
     s = dict(locals())  # the settings, as given
-    b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs, recipe, download, out)
+    b = check_run(dataset, arch, budget, epochs, snl_epochs, finetune_epochs, lasso, lasso_frac, granularity, data, bs, recipe, download, out,
+                  secure_samples)
     rank, _ = init_distributed()  # under torchrun or accelerate launch: join the other processes (one process: nothing)
     lock = FolderLock(out, wait, quiet or rank != 0)
     rank0(lock.acquire)  # one run per folder: the first process holds the lock for all of them

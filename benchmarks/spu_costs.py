@@ -1,0 +1,163 @@
+"""What SecretFlow SPU charges for ResNet18 and the 1-D ResNet, and the single operations the cost model is fitted on.
+
+    python benchmarks/spu_costs.py [--stages micro fit networks] [--out results/spu_costs]
+
+micro     one graph per distinct linear operation of resnet1d and of the CIFAR resnet18 (100 classes), and per distinct batch norm
+          of wrn22_8 that follows no convolution, under CHEETAH and SEMI2K with public and secret weights; one ReLU site of 262,144 elements with K kept (K from 1 to all), and of 16,384 elements with 1,
+          1,024 and all kept, under both protocols (a ReLU costs the same whoever holds the weights); 5 warm runs each -> OUT/micro.json
+fit       relu_nb.secure.fit_spu_costs on OUT/micro.json -> relu_nb/spu_costs.json, the prices relu_nb.secure.spu_cost ships with
+networks  the 1-D ResNet (all ReLUs, 768 kept, none; batch-norm statistics from MNIST-1D training signals, input a test signal) and
+          ResNet18 (all 491,520 ReLUs, 50,000 and 15,000 kept at random; statistics and input from uniform random images), each
+          protocol and weight setting, 8 warm runs (ResNet18 with CHEETAH and secret weights, a minute or two a run here: 3), one SPU
+          worker each, which gives its peak memory
+          -> OUT/networks.json
+Rows already in a file are not measured again (a stopped run resumes); each row is written as soon as it ends. Bytes and messages
+are exact; seconds are the machine's (two parties in one process, in-memory links) and move with its load.
+"""
+import argparse, json, os, platform, sys, tempfile, time
+from pathlib import Path
+
+STAGES = ('micro', 'fit', 'networks')
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument('--stages', nargs='+', choices=STAGES, default=list(STAGES))
+p.add_argument('--out', default='results/spu_costs')
+a = p.parse_args()
+
+import numpy as np, torch, torch.nn as nn, copy
+from relu_nb.models import resnet1d, resnet18, wrn22_8, atomic_write
+from relu_nb.masked import linearize_, set_masks_
+from relu_nb.baselines import random_linearize_
+from relu_nb.data import mnist1d_tensors
+from relu_nb.export import pi_graph
+from relu_nb.pigraph import PIGraph, kept_indices, SPU_PROTOCOLS, WEIGHTS
+from relu_nb.secure import SPU_VERSION, spu_python, _run_worker, spu_op_table, fit_spu_costs, spu_costs_file
+import pandas as pd
+
+OUT = Path(a.out); OUT.mkdir(parents=True, exist_ok=True)
+SETTINGS = [(p_, w) for p_ in SPU_PROTOCOLS for w in WEIGHTS]
+RELU_N, RELU_KS = 262144, (1, 1024, 2048, 3072, 4096, 8192, 16384, 32768, 65536, 131072, 262144)
+SMALL_N, SMALL_KS = 16384, (1, 1024, 16384)
+
+def load(name):
+    f = OUT / name
+    return json.loads(f.read_text()) if f.exists() else dict(spu=SPU_VERSION, machine=platform.processor() or platform.machine(), rows=[])
+
+def save(name, d): atomic_write(OUT / name, lambda f: Path(f).write_text(json.dumps(d, indent=1)))
+
+def measure(todo, n_warm):
+    "Run each (label, graph, x, protocol, weights) of `todo` in one SPU worker: its cost rows, with every warm run's bytes and messages"
+    spu_python()
+    with tempfile.TemporaryDirectory(prefix='relu_nb_spu_') as folder:
+        jobs = []
+        for i, (label, g, x, protocol, weights) in enumerate(todo):
+            g.save(Path(folder) / f'g{i}.npz'); np.save(Path(folder) / f'x{i}.npy', x)
+            jobs.append(dict(graph=f'g{i}.npz', x=f'x{i}.npy', protocol=protocol, weights=weights, n_warm=n_warm, out=f'y{i}', label=label))
+        (Path(folder) / 'jobs.json').write_text(json.dumps(jobs))
+        _run_worker(folder, True)
+        results = json.loads((Path(folder) / 'results.json').read_text())
+        ys = [np.load(Path(folder) / f'y{i}.npy') for i in range(len(todo))]
+    rows = []
+    for (label, g, x, protocol, weights), res, y in zip(todo, results, ys):
+        warm = res['runs'][1:]
+        rows.append(dict(label=label, protocol=protocol, weights=weights, relus=g.n_relus, bytes=res['bytes'], messages=res['messages'],
+                         bytes_mean=res['bytes_mean'], messages_mean=res['messages_mean'], run_messages=[r['messages'] for r in warm],
+                         run_bytes=[r['bytes'] for r in warm], run_s=[r['seconds'] for r in warm], warm_s=res['warm_s'],
+                         cold_s=res['cold_s'], cold_bytes=res['cold_bytes'], cold_messages=res['cold_messages'], peak_mb=res['peak_mb'],
+                         profile={k: v for k, v in res['profile'].items() if v['bytes'] or v['seconds'] > 1e-3}, y=y.tolist()))
+    return rows
+
+def run_rows(name, todo, n_warm, group, outputs=True):
+    "Measure the entries of `todo` not yet in OUT/name, `group` to a worker (one per entry where memory is reported); `outputs`: keep SPU's outputs"
+    d = load(name)
+    todo = [t for t in todo if not any(r['label'] == t[0] and r['protocol'] == t[3] and r['weights'] == t[4] for r in d['rows'])]
+    for i in range(0, len(todo), group):
+        d['rows'] += measure(todo[i:i + group], n_warm)
+        if not outputs: d['rows'] = [{k: v for k, v in r.items() if k != 'y'} for r in d['rows']]
+        save(name, d)
+    if not outputs and any('y' in r for r in d['rows']):
+        d['rows'] = [{k: v for k, v in r.items() if k != 'y'} for r in d['rows']]; save(name, d)
+    return d
+
+def with_bn_stats(model, x):
+    "Batch-norm statistics averaged over `x`, as after training (the cost does not depend on them; the error does)"
+    bns = [b for b in model.modules() if isinstance(b, nn.modules.batchnorm._BatchNorm)]
+    for b in bns: b.reset_running_stats(); b.momentum = None
+    model.train()
+    with torch.no_grad():
+        for xb in x.split(64): model(xb)
+    for b in bns: b.momentum = 0.1
+    return model.eval()
+
+def networks():
+    "{name: (linearized model, one input)}: the 1-D ResNet and ResNet18 at the counts of the issue"
+    torch.manual_seed(0)
+    xt, _, xv, _ = mnist1d_tensors()
+    r1d, r18 = linearize_(resnet1d(), x=xv[:1]), linearize_(resnet18(100), x=torch.rand(1, 3, 32, 32))
+    xi = torch.rand(512 + 1, 3, 32, 32)
+    nets = {'resnet1d all': (set_masks_(copy.deepcopy(r1d), 1.), xt[:1024], xv[:1]),
+            'resnet1d 768': (random_linearize_(copy.deepcopy(r1d), 768), xt[:1024], xv[:1]),
+            'resnet1d none': (set_masks_(copy.deepcopy(r1d), 0.), xt[:1024], xv[:1]),
+            'resnet18 all': (set_masks_(copy.deepcopy(r18), 1.), xi[:-1], xi[-1:]),
+            'resnet18 50K': (random_linearize_(copy.deepcopy(r18), 50_000), xi[:-1], xi[-1:]),
+            'resnet18 15K': (random_linearize_(copy.deepcopy(r18), 15_000), xi[:-1], xi[-1:])}
+    return {k: (with_bn_stats(m, xs), x) for k, (m, xs, x) in nets.items()}
+
+def relu_site(K, N=RELU_N, seed=0):
+    "One ReLU site of N elements with K kept at random"
+    keep = np.zeros(N, bool); keep[np.random.default_rng(seed).choice(N, K, replace=False)] = True
+    c = kept_indices(keep)
+    op = dict(op='relu_kept', out='y', shape=[N], kept='kept', rest='rest', perm='perm', name='site', **{'in': ['x']})
+    return PIGraph([op], {}, c, (N,), 'y', [dict(name='site', shape=[N], total=N, kept=K)])
+
+def single_ops(g, kinds=None):
+    "One graph per distinct priced linear operation of `g` (kind, shapes, weights' shape, stride), or of those of `kinds`: (signature, graph)"
+    shapes, seen, out = {g.input: tuple(g.input_shape)} | {o['out']: tuple(o['shape']) for o in g.ops}, set(), []
+    for op in g.ops:
+        if op['op'] not in (kinds or ('conv', 'linear', 'affine', 'mean', 'avgpool')): continue
+        keys = [k for k in ('w', 'b', 'scale', 'shift') if k in op]
+        sig = f"{op['op']} {shapes[op['in'][0]]}->{tuple(op['shape'])} w{tuple(g.params[op[keys[0]]].shape) if keys else ()} s{op.get('stride', '')}"
+        if sig in seen: continue
+        seen.add(sig)
+        out.append((sig, PIGraph([dict(op, out='y', **{'in': ['x']})], {op[k]: g.params[op[k]] for k in keys}, {}, shapes[op['in'][0]], 'y', [])))
+    return out
+
+def micro_todo(nets):
+    "The single-operation graphs the cost model is fitted on, in every setting: (label, graph, input, protocol, weights)"
+    todo = []
+    for N, Ks in ((RELU_N, RELU_KS), (SMALL_N, SMALL_KS)):   # a smaller site apart: what the site's size costs, K apart
+        x = np.random.default_rng(1).standard_normal((1, N)).astype(np.float32)
+        todo += [(f'relu K={K}' + ('' if N == RELU_N else f' N={N}'), relu_site(K, N), x, p_, 'public') for K in Ks for p_ in SPU_PROTOCOLS]
+    wrn = set_masks_(linearize_(wrn22_8(10), x=torch.rand(1, 3, 32, 32)), 1.).eval()   # for its batch norms that follow no convolution
+    for name, (m, x) in [(k, nets[k]) for k in ('resnet1d all', 'resnet18 all')] + [('wrn22_8 affine', (wrn, torch.rand(2, 3, 32, 32)))]:
+        for sig, g in single_ops(pi_graph(m, x, all_relu=True), ('affine',) if name.startswith('wrn') else None):
+            xs = np.random.default_rng(0).standard_normal((1,) + g.input_shape).astype(np.float32)
+            todo += [(f"{name.split()[0]} {sig}", g, xs, p_, w) for p_, w in SETTINGS]
+    return todo
+
+def whole(nets):
+    "The networks, in every setting"
+    todo = [(name, pi_graph(m, x, all_relu=True), x.numpy(), p_, w) for name, (m, x) in nets.items() for p_, w in SETTINGS]
+    slow = [t[0].startswith('resnet18') and t[3:] == ('cheetah', 'secret') for t in todo]
+    run_rows('networks.json', [t for t, s in zip(todo, slow) if not s], n_warm=8, group=1)
+    d = run_rows('networks.json', [t for t, s in zip(todo, slow) if s], n_warm=3, group=1)
+    ops = {t[0]: json.loads(spu_op_table(t[1]).to_json(orient='records')) for t in todo}
+    for r in d['rows']:   # SPU's output against the model's in torch, and what the cost model reads of the network
+        m, x = nets[r['label']]
+        with torch.no_grad(): r['max_abs_diff'] = float(np.abs(np.array(r['y']) - m(x).numpy()).max())
+        r['ops'] = ops[r['label']]
+    save('networks.json', d)
+    return d
+
+def fit(nets):
+    "fit_spu_costs on the rows of micro.json, each beside its graph's spu_op_table"
+    ops = {t[0]: spu_op_table(t[1]).iloc[0].to_dict() for t in micro_todo(nets)}
+    keys = ('label', 'protocol', 'weights', 'bytes', 'messages', 'run_messages', 'run_bytes', 'warm_s')
+    rows = pd.DataFrame([ops[r['label']] | {k: r[k] for k in keys} for r in load('micro.json')['rows']])
+    costs = fit_spu_costs(rows) | dict(spu=SPU_VERSION, field='FM64', fxp_fraction_bits=18, ot_workers=os.cpu_count())  # SPU's workers: its cores
+    atomic_write(spu_costs_file(), lambda f: Path(f).write_text(json.dumps(costs, indent=1)))
+
+if __name__ == '__main__':
+    nets = networks()
+    if 'micro' in a.stages: run_rows('micro.json', micro_todo(nets), n_warm=5, group=8, outputs=False)  # a site's output: 262,144 numbers
+    if 'fit' in a.stages: fit(nets)
+    if 'networks' in a.stages: whole(nets)
