@@ -5,9 +5,9 @@
 The two parties run in one process, as in relu_nb.secure, but talk over TCP on this machine (SPU's brpc links) through a relay
 process that holds every chunk for half the round-trip time and lets it out no faster than the bandwidth: 'lan' 3000 Mbit/s and
 0.3 ms, 'wan' 400 Mbit/s and 40 ms (relu_nb.secure.SPU_NETWORKS), and 'direct' (no relay) for the parties' own time. Each row: one
-network, protocol and weight setting, on each link, 1 cold and 3 warm runs (the fastest warm run is kept), a line of OUT (JSON Lines) as
-soon as it ends; rows already in OUT are not measured again. The networks and their inputs are those of benchmarks/spu_costs.py; ResNet18 with public weights only (with
-secret weights under CHEETAH one run takes minutes here).
+network, protocol and weight setting, on each link, 1 cold and 3 warm runs (the fastest warm run is kept), a line of OUT (JSON
+Lines) as soon as it ends; rows already in OUT are not measured again. The networks and their inputs are those of
+benchmarks/spu_costs.py; ResNet18 with public weights only (with secret weights under CHEETAH one run takes minutes here).
 """
 import argparse, asyncio, json, os, subprocess, sys, tempfile, threading, time
 from pathlib import Path
@@ -114,8 +114,9 @@ elif __name__ == '__main__':
             row = dict(job)
             for k, link in enumerate(LINKS):
                 port = a.port + 4 * (len(LINKS) * i + k)
-                subprocess.run([spu_python(), '-I', __file__, '--inner', folder, str(i), link, str(port)], env=env, check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                res = subprocess.run([spu_python(), '-I', __file__, '--inner', folder, str(i), link, str(port)], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                if res.returncode: sys.exit(f"{job['label']} {job['protocol']} {job['weights']} on {link} failed (exit {res.returncode}):\n{res.stderr[-3000:]}")
                 t = json.loads((Path(folder) / 't.json').read_text())
                 row[f'{link}_s'], row[f'{link}_cold_s'] = min(t[1:]), t[0]
                 print(f"{job['label']} {job['protocol']} {job['weights']} {link}: {min(t[1:]):.2f} s", flush=True)
