@@ -27,6 +27,7 @@ import numpy as np, torch, torch.nn as nn, copy
 from relu_nb.models import resnet1d, resnet18, wrn22_8, atomic_write
 from relu_nb.masked import linearize_, set_masks_
 from relu_nb.baselines import random_linearize_
+from relu_nb.snl import recalibrate_bn_
 from relu_nb.data import mnist1d_tensors
 from relu_nb.export import pi_graph
 from relu_nb.pigraph import PIGraph, kept_indices, SPU_PROTOCOLS, WEIGHTS
@@ -71,22 +72,9 @@ def run_rows(name, todo, n_warm, group, outputs=True):
     d = load(name)
     todo = [t for t in todo if not any(r['label'] == t[0] and r['protocol'] == t[3] and r['weights'] == t[4] for r in d['rows'])]
     for i in range(0, len(todo), group):
-        d['rows'] += measure(todo[i:i + group], n_warm)
-        if not outputs: d['rows'] = [{k: v for k, v in r.items() if k != 'y'} for r in d['rows']]
+        d['rows'] += [r if outputs else {k: v for k, v in r.items() if k != 'y'} for r in measure(todo[i:i + group], n_warm)]
         save(name, d)
-    if not outputs and any('y' in r for r in d['rows']):
-        d['rows'] = [{k: v for k, v in r.items() if k != 'y'} for r in d['rows']]; save(name, d)
     return d
-
-def with_bn_stats(model, x):
-    "Batch-norm statistics averaged over `x`, as after training (the cost does not depend on them; the error does)"
-    bns = [b for b in model.modules() if isinstance(b, nn.modules.batchnorm._BatchNorm)]
-    for b in bns: b.reset_running_stats(); b.momentum = None
-    model.train()
-    with torch.no_grad():
-        for xb in x.split(64): model(xb)
-    for b in bns: b.momentum = 0.1
-    return model.eval()
 
 def networks():
     "{name: (linearized model, one input)}: the 1-D ResNet and ResNet18 at the counts of the issue"
@@ -100,7 +88,7 @@ def networks():
             'resnet18 all': (set_masks_(copy.deepcopy(r18), 1.), xi[:-1], xi[-1:]),
             'resnet18 50K': (random_linearize_(copy.deepcopy(r18), 50_000), xi[:-1], xi[-1:]),
             'resnet18 15K': (random_linearize_(copy.deepcopy(r18), 15_000), xi[:-1], xi[-1:])}
-    return {k: (with_bn_stats(m, xs), x) for k, (m, xs, x) in nets.items()}
+    return {k: (recalibrate_bn_(m, xs, bs=64).eval(), x) for k, (m, xs, x) in nets.items()}   # statistics as after training
 
 def relu_site(K, N=RELU_N, seed=0):
     "One ReLU site of N elements with K kept at random"
