@@ -19,7 +19,8 @@ from relu_nb.masked import linearize_, kept_relus
 from relu_nb.models import resnet1d
 from relu_nb.data import mnist1d_dls, mnist1d_tensors
 from relu_nb.distill import finetune
-from relu_nb.snl import snl, pretrain, reseed
+from relu_nb.core import reseed
+from relu_nb.snl import snl, pretrain
 from relu_nb.bcd import bcd
 from relu_nb.timing import bench_bcd_eval
 

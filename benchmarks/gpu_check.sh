@@ -38,7 +38,7 @@ part() {  # part NAME SECONDS COMMAND...: run with a time limit, keep its log, r
 part kernel 90 $PY benchmarks/gpu_bench.py kernel --out "$RES"
 part snl 180 $PY benchmarks/gpu_bench.py snl --out "$RES"
 part bcd 60 $PY benchmarks/gpu_bench.py bcd --out "$RES"
-part cuda_cells 120 $PY -m pytest -p benchmarks.cpu_default nbs/00_masked.ipynb nbs/06_snl.ipynb nbs/07_bcd.ipynb \
+part cuda_cells 120 $PY -m pytest -p benchmarks.cpu_default nbs/02_masked.ipynb nbs/08_snl.ipynb nbs/09_bcd.ipynb \
   --flags cuda -n 3 -q --junitxml "$RES/cuda_cells.xml"
 if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
   mkdir -p "$OUT/gpu" && cp "$RES"/*.json "$RES"/env.txt "$OUT/gpu/" 2>/dev/null

@@ -18,7 +18,8 @@ from fastai.callback.schedule import fit_one_cycle  # patches Learner.fit_one_cy
 from relu_nb.masked import linearize_
 from relu_nb.models import resnet18, resnet1d
 from relu_nb.data import TensorDS, tensor_dls, mnist1d_dls
-from relu_nb.snl import mask_grad_median, pretrain, reseed
+from relu_nb.core import reseed
+from relu_nb.snl import mask_grad_median, pretrain
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--epochs', type=int, default=8, help='one-cycle epochs of the ResNet18 on the stand-in')

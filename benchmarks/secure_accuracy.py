@@ -30,10 +30,10 @@ if a.n < 1 or a.cheetah_n < 1: p.error('--n and --cheetah-n must be at least 1')
 import torch, torch.nn as nn
 from fastai.learner import Learner
 from fastai.metrics import accuracy
-from relu_nb.models import make_model, load_checkpoint, save_checkpoint, atomic_write
+from relu_nb.core import atomic_write, reseed
+from relu_nb.models import make_model, load_checkpoint, save_checkpoint
 from relu_nb.data import mnist1d_dls, mnist1d_tensors
 from relu_nb.masked import kept_relus
-from relu_nb.snl import reseed
 from relu_nb.bcd import bcd
 from relu_nb.distill import valid_accuracy
 from relu_nb.pipeline import run_pipeline

@@ -27,10 +27,11 @@ import copy, torch, torch.nn as nn
 from fastai.learner import Learner
 from fastai.metrics import accuracy
 from relu_nb.masked import linearize_, kept_relus
-from relu_nb.models import resnet1d, atomic_write
+from relu_nb.core import atomic_write, reseed
+from relu_nb.models import resnet1d
 from relu_nb.data import mnist1d_dls
 from relu_nb.distill import finetune, valid_accuracy
-from relu_nb.snl import snl, pretrain, reseed
+from relu_nb.snl import snl, pretrain
 
 out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
 dls = mnist1d_dls()

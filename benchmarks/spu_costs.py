@@ -24,14 +24,15 @@ p.add_argument('--out', default='results/spu_costs')
 a = p.parse_args()
 
 import numpy as np, torch, torch.nn as nn, copy
-from relu_nb.models import resnet1d, resnet18, wrn22_8, atomic_write
+from relu_nb.core import atomic_write
+from relu_nb.models import resnet1d, resnet18, wrn22_8
 from relu_nb.masked import linearize_, set_masks_
 from relu_nb.baselines import random_linearize_
 from relu_nb.snl import recalibrate_bn_
 from relu_nb.data import mnist1d_tensors
 from relu_nb.export import pi_graph
 from relu_nb.pigraph import PIGraph, kept_indices, SPU_PROTOCOLS, WEIGHTS
-from relu_nb.secure import SPU_VERSION, spu_python, _run_worker, spu_op_table, fit_spu_costs, spu_costs_file
+from relu_nb.secure import SPU_VERSION, spu_python, run_worker, spu_op_table, fit_spu_costs, spu_costs_file
 import pandas as pd
 
 OUT = Path(a.out); OUT.mkdir(parents=True, exist_ok=True)
@@ -54,7 +55,7 @@ def measure(todo, n_warm):
             g.save(Path(folder) / f'g{i}.npz'); np.save(Path(folder) / f'x{i}.npy', x)
             jobs.append(dict(graph=f'g{i}.npz', x=f'x{i}.npy', protocol=protocol, weights=weights, n_warm=n_warm, out=f'y{i}', label=label))
         (Path(folder) / 'jobs.json').write_text(json.dumps(jobs))
-        _run_worker(folder, True)
+        run_worker(folder, True)
         results = json.loads((Path(folder) / 'results.json').read_text())
         ys = [np.load(Path(folder) / f'y{i}.npy') for i in range(len(todo))]
     rows = []

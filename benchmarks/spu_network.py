@@ -96,7 +96,7 @@ elif __name__ == '__main__':
     a = p.parse_args()
     import numpy as np, relu_nb.pigraph
     from relu_nb.export import pi_graph
-    from relu_nb.secure import spu_python, _worker_env, SPU_VERSION
+    from relu_nb.secure import spu_python, worker_env, SPU_VERSION
     sys.path.insert(0, str(Path(__file__).parent)); sys.argv = sys.argv[:1]   # the networks of spu_costs.py
     from spu_costs import networks
     out = Path(a.out).absolute(); out.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ elif __name__ == '__main__':
             jobs += [dict(label=name, graph=f'g{i}.npz', x=f'x{i}.npy', protocol=p_, weights=w, spu=SPU_VERSION) for p_, w in SETTINGS
                      if (name, p_, w) not in done and not (name.startswith('resnet18') and w == 'secret')]
         (Path(folder) / 'jobs.json').write_text(json.dumps(jobs))
-        env = _worker_env() | dict(RELU_NB_LIB=str(Path(relu_nb.pigraph.__file__).parent))
+        env = worker_env() | dict(RELU_NB_LIB=str(Path(relu_nb.pigraph.__file__).parent))
         for i, job in enumerate(jobs):
             row = dict(job)
             for k, link in enumerate(LINKS):

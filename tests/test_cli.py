@@ -29,6 +29,17 @@ def test_report():
     assert '1,966,080 ReLUs' in r.stdout
 
 
+def test_answers_before_torch():
+    "`relu_nb run --help` and a setting that RunSettings refuses answer without importing torch or fastai"
+    path = [str(ROOT)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), OMP_NUM_THREADS='1')
+    for args, status in ((['run', '--help'], 0), (['run', '--budget', '-5'], 2)):
+        code = (f"import sys; from relu_nb.cli import main\ntry: main({args!r})\n"
+                "except SystemExit as e: print(e.code, [m for m in ('torch', 'fastai') if m in sys.modules])")
+        r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=120)
+        assert r.stdout.strip().splitlines()[-1] == f"{status} []", (args, r.stdout[-500:], r.stderr)
+
+
 def test_run_to_a_log(tmp_path):
     "A short `relu_nb run` whose output goes to a pipe: whole lines, one per epoch, and no bar frames; a rerun resumes"
     args = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure', '--out', str(tmp_path / 'out'))
