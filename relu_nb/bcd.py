@@ -11,7 +11,7 @@ import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
 from fastcore.basics import patch
 from .masked import *
-from .distill import finetune
+from .distill import finetune, check_teacher
 from .core import progress_bar, save_state, read_checkpoint, rng_states, set_rng_states
 from .distrib import world, collective, all_sum, comm_device
 from .snl import train_sample, autocast_of
@@ -139,6 +139,7 @@ def eval_masks(model:nn.Module, # the network with its current masks
                shard:bool=False, # the processes of the group share the samples (every process must call it)
               ) -> tuple:
     "Per-sample correctness and margin (true logit minus best other) of `model` in eval mode"
+    check_example(model, x, 'eval_masks')
     model.eval()
     rank, size = _world(shard)
     part = _share(len(y), rank, size)
@@ -207,6 +208,7 @@ def choose_reference(model:nn.Module, # the network, its masks set to flat
                      shard:str|None=None, # None: this process scores alone; 'sample' or 'try': the processes of the group share the work
                     ) -> dict:
     "Algorithm 2, lines 4-20, one try at a time: the first try under ADT, else the try of lowest loss"
+    check_example(model, x, 'choose_reference')
     n, best, rt = len(y), None, len(cands)
     rank, size = _world(shard)
     by_try = shard == 'try' and size > 1  # a round of `size` tries at once, one per process, decided in order
@@ -302,6 +304,7 @@ def choose_fast(model:nn.Module, # the network, its masks set to flat
                 shard:str|None=None, # None: this process scores alone; 'sample' or 'try': the processes of the group share the work
                ) -> dict:
     "The choice of `choose_reference`, scoring tries together and each only until it provably cannot be chosen"
+    check_example(model, x, 'choose_fast')
     n, rt = len(y), len(cands)
     if margin is not None:
         order = margin.argsort()
@@ -467,6 +470,8 @@ def bcd(learn, # a Learner whose model has binary pixel-wise masks (e.g. after s
                      mode=mode, bs=bs, group=group, shard=shard)
     if (eval_x is None) != (eval_y is None) or (eval_x is not None and len(eval_x) != len(eval_y)):
         raise ValueError("pass eval_x and eval_y together, with one label per sample (or neither)")
+    if eval_x is not None: check_example(learn.model, eval_x, 'bcd')
+    check_teacher(learn, teacher, 'bcd')
     run = _BCDRun(learn, s, checkpoint, teacher)
     if run.ck and run.ck['done']: return run.history()
     run.start(eval_x, eval_y)

@@ -4,7 +4,8 @@
 
 # %% ../nbs/19_bench.ipynb #e5361715
 from __future__ import annotations
-import copy, inspect, json, platform, time, warnings
+import copy, inspect, json, math, os, platform, re, time, warnings
+from contextlib import ExitStack
 from pathlib import Path
 import pandas as pd
 import torch, torch.nn as nn
@@ -14,7 +15,7 @@ from .masked import *  # first: it quiets fastai's torch.jit warning
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.metrics import accuracy
-from .core import reseed, atomic_write, save_state, save_figure
+from .core import reseed, atomic_write, save_state, save_figure, read_checkpoint, CheckpointError
 from .models import resnet1d
 from .data import mnist1d_dls
 from .distill import finetune, valid_accuracy
@@ -22,11 +23,12 @@ from .snl import snl, pretrain, mask_iou, train_sample, snl_binarize_, recalibra
 from .bcd import bcd
 from .timing import bench_bcd_eval
 from .baselines import run_baseline, relu_groups, cull_, random_linearize_
+from .pipeline import FolderLock, FolderBusy
 
 # %% auto #0
 __all__ = ['BENCH_BUDGETS', 'BENCH_METHODS', 'METHOD_STYLES', 'BudgetSnapshotCallback', 'snl_sweep', 'load_snapshot_',
-           'BenchSettings', 'check_bench', 'run_bench', 'bench_rows', 'main_rows', 'bench_summary', 'drc_summary',
-           'bench_claims', 'plot_bench', 'bench_report', 'fill_site_kept']
+           'BenchFileError', 'BenchSettings', 'check_bench', 'run_bench', 'bench_rows', 'main_rows', 'bench_summary',
+           'drc_summary', 'bench_claims', 'plot_bench', 'bench_report', 'fill_site_kept']
 
 # %% ../nbs/19_bench.ipynb #b41fec7c
 def _defaults(f): return {k: p.default for k, p in inspect.signature(f).parameters.items() if p.default is not p.empty}
@@ -93,37 +95,130 @@ _BCD = _defaults(bcd)  # bcd's own defaults (rt, adt, finetune_when, n_eval): th
 _INTS = ('n_samples', 'bs', 'pretrain_epochs', 'finetune_epochs', 'snl_epochs', 'bcd_epochs', 'rt', 'n_eval')
 _CONFIG = _INTS + ('budgets', 'snl_extra', 'lasso', 'lasso_frac', 'snl_lr', 'mask_lr', 'eps', 'drc', 'adt', 'finetune_when', 'drc_ablation')
 
-def _counts(budgets, total):
+def _flag(name): return '--' + name.replace('_', '-')  # a setting as the option of relu_nb bench that sets it
+def _real(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)  # a finite number
+
+def _counts(budgets, total, name='budgets'):
     "The budgets as ReLU counts, largest first: each linearizes at least one ReLU (run_pipeline's budget may keep all of them)"
-    return sorted({budget_count(b, total, most=total - 1, name='budget') for b in budgets}, reverse=True)
+    return sorted({budget_count(b, total, most=total - 1, name=f'{_flag(name)}: budget') for b in budgets}, reverse=True)
 
+def _check_device(device):
+    "Refuse a `device` that is no device, or that this machine lacks; None (cuda when there is one) passes"
+    if device is None: return
+    fix = "pass --device cpu, or leave --device out (cuda when there is a GPU)"
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError, ValueError): raise ValueError(f"--device {device!r} is not a device: {fix}") from None
+    n = torch.cuda.device_count() if d.type == 'cuda' else 0
+    if d.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"--device {device}: the bench runs on cpu, cuda or mps: {fix}")
+    if d.type == 'cuda' and not n: raise ValueError(f"--device {device}: this machine has no CUDA GPU: {fix}")
+    if d.type == 'cuda' and (d.index or 0) >= n: raise ValueError(f"--device {device}: this machine has {n} GPU(s): pass cuda:0 to cuda:{n - 1}")
+    if d.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"--device {device}: this machine has no MPS GPU: {fix}")
+
+# %% ../nbs/19_bench.ipynb #a5704297
 def _check_values(s):
-    "Check the settings `s` that need no network and no folder, in the order of run_bench's parameters"
-    if not s.seeds or len(set(s.seeds)) != len(s.seeds) or not all(isinstance(x, int) for x in s.seeds):
-        raise ValueError(f"seeds must be distinct ints, at least one: got {s.seeds!r}")
+    "Check the settings `s` that need no network and no folder, in the order of run_bench's parameters: a ValueError names the option"
+    if not s.seeds or len(set(s.seeds)) != len(s.seeds) or not all(isinstance(x, int) and not isinstance(x, bool) for x in s.seeds):
+        raise ValueError(f"--seeds must be distinct ints, at least one: got {s.seeds!r}")
     for name, v in ((k, getattr(s, k)) for k in _INTS):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-    for name in ('lasso_frac', 'snl_lr', 'mask_lr', 'eps'):
-        if not getattr(s, name) > 0: raise ValueError(f"{name} must be positive, got {getattr(s, name)!r}")
-    for d in (s.drc, *s.drc_ablation):
-        if isinstance(d, bool) or not (0 < d < 1 or (d >= 1 and d == int(d))):
-            raise ValueError(f"drc {d!r}: pass a count of ReLUs (an int >= 1) or a share of the reference budget in (0, 1)")
-    if not s.adt >= 0: raise ValueError(f"adt (percentage points) must be >= 0, got {s.adt!r}")
-    if not (s.lasso == 'auto' or (not isinstance(s.lasso, str) and s.lasso > 0)): raise ValueError(f"lasso must be 'auto' or positive, got {s.lasso!r}")
-    if s.finetune_when not in ('adt', 'step'): raise ValueError(f"finetune_when must be 'adt' or 'step', got {s.finetune_when!r}")
-    if not s.methods or not set(s.methods) <= set(BENCH_METHODS): raise ValueError(f"methods must be some of {BENCH_METHODS}, got {s.methods!r}")
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{_flag(name)} must be an int >= 1, got {v!r}")
+    for name in ('lasso_frac', 'snl_lr', 'mask_lr', 'eps'):  # 0 is refused too: never replaced by a default
+        if not (_real(v := getattr(s, name)) and v > 0):
+            raise ValueError(f"{_flag(name)} must be a positive number (default: {inspect.signature(BenchSettings).parameters[name].default:g}), got {v!r}")
+    for name, d in [('drc', s.drc)] + [('drc_ablation', d) for d in s.drc_ablation]:
+        if not (_real(d) and (0 < d < 1 or (d >= 1 and d == int(d)))):
+            raise ValueError(f"{_flag(name)} {d!r}: pass a count of ReLUs (an int >= 1) or a share of the reference budget in (0, 1)")
+    if not (_real(s.adt) and s.adt >= 0): raise ValueError(f"--adt (percentage points) must be a number >= 0, got {s.adt!r}")
+    if not (s.lasso == 'auto' or (_real(s.lasso) and s.lasso > 0)): raise ValueError(f"--lasso must be 'auto' or a positive number, got {s.lasso!r}")
+    if s.finetune_when not in ('adt', 'step'): raise ValueError(f"--finetune-when must be 'adt' or 'step', got {s.finetune_when!r}")
+    if not s.methods or not set(s.methods) <= set(BENCH_METHODS): raise ValueError(f"--methods must be some of {' '.join(BENCH_METHODS)}, got {s.methods!r}")
     if 'snl-equal' in s.methods and 'snl+bcd' not in s.methods:
-        raise ValueError("snl-equal matches the training of snl+bcd's rows: add snl+bcd to methods, or drop snl-equal")
+        raise ValueError("snl-equal matches the training of snl+bcd's rows: add snl+bcd to --methods, or drop snl-equal")
     if isinstance(s.equal_training, bool) or not isinstance(s.equal_training, int) or s.equal_training < 0:
-        raise ValueError(f"equal_training must be a ReLU count >= 0 (0: no snl-equal rows), got {s.equal_training!r}")
-    if s.snl_from is not None and not (Path(s.snl_from) / 'config.json').exists():
-        raise ValueError(f"snl_from={s.snl_from!r} is not a bench folder (it has no config.json)")
+        raise ValueError(f"--equal-training must be a ReLU count >= 0 (0: no snl-equal rows), got {s.equal_training!r}")
+    if s.snl_from is not None:
+        if not (Path(s.snl_from) / 'config.json').exists():
+            raise ValueError(f"--snl-from {s.snl_from} is not a bench folder (it has no config.json): pass a folder that relu_nb bench wrote")
+        _read_config(Path(s.snl_from) / 'config.json', 'pass another --snl-from')
+    _check_device(s.device)
 
+# %% ../nbs/19_bench.ipynb #4fefefac
 def _check_out(s):
-    "Refuse a results folder that holds the results of other settings, unless `s.fresh`"
-    cf = Path(s.out) / 'config.json'
-    if not s.fresh and cf.exists() and json.loads(cf.read_text()) != json.loads(json.dumps(s.config)):
-        raise ValueError(f"{s.out} holds results of other settings ({cf.read_text()}); pass fresh=True (--fresh) or another out")
+    "Refuse an `out` that cannot be a results folder, or that holds results of other settings (unless `s.fresh`); it leaves no folder behind"
+    out = Path(s.out)
+    if out.exists() and not out.is_dir(): raise ValueError(f"--out {out} is a file, not a folder: pass a folder (it is created if needed)")
+    made = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
+    try:  # can it be made? what this makes goes again at once
+        out.mkdir(parents=True, exist_ok=True); writable = os.access(out, os.W_OK | os.X_OK)
+    except OSError as e: raise ValueError(f"--out {out} cannot be created ({e.strerror}): pass a folder you can write to") from None
+    finally:
+        for p in made:
+            try: p.rmdir()
+            except OSError: pass
+    if not writable: raise ValueError(f"--out {out} cannot be written to: pass a folder you can write to")
+    cf, rows = out / 'config.json', sorted(out.glob('seed*/rows.json'))
+    if s.fresh or not (cf.exists() or rows): return
+    if not cf.exists(): raise BenchFileError(f"{cf} is missing, so the settings of {rows[0]} are unknown: {_RERUN}, or pass another --out")
+    there, here = _read_config(cf), json.loads(json.dumps(s.config))
+    diff = [f"{k}: {there.get(k)} there, {here.get(k)} here" for k in dict.fromkeys([*here, *there]) if there.get(k) != here.get(k)]
+    if diff: raise ValueError(f"--out {out} holds results of other settings ({'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}): "
+                              "pass --fresh to start over there, or another --out")
+
+# %% ../nbs/19_bench.ipynb #c0e76e16
+class BenchFileError(ValueError):
+    "A file that a bench wrote is missing, corrupt or of the wrong shape: the message names it, what is wrong and the fix"
+
+_RERUN = "pass --fresh (fresh=True) to start the bench over"
+_NUMBERS = ('budget', 'relus', 'acc', 'acc_before', 'train_epochs')  # what the report computes with: numbers, or null
+
+def _json_kind(v): return {dict: 'an object', list: 'a list', str: 'a string'}.get(type(v), 'a single value')
+
+def _read_json(f, fix:str=_RERUN):
+    "What the JSON file `f` holds; a BenchFileError naming it where it is missing, unreadable, empty or not JSON"
+    try: text = Path(f).read_text()
+    except FileNotFoundError: raise BenchFileError(f"{f} is missing: {fix}") from None
+    except (OSError, UnicodeDecodeError) as e: raise BenchFileError(f"{f} cannot be read ({getattr(e, 'strerror', None) or type(e).__name__}): {fix}") from None
+    if not text.strip(): raise BenchFileError(f"{f} is empty (a write that never finished?): {fix}")
+    try: return json.loads(text)
+    except json.JSONDecodeError as e: raise BenchFileError(f"{f} is not valid JSON ({e.msg} at line {e.lineno}: cut short, or edited?): {fix}") from None
+
+def _read_config(f, fix:str=_RERUN) -> dict:
+    "The settings in a bench's `config.json`; a BenchFileError where it is missing, corrupt or not an object of settings"
+    cfg = _read_json(f, fix)
+    if not isinstance(cfg, dict): raise BenchFileError(f"{f} holds {_json_kind(cfg)}, not a bench's settings: {fix}")
+    if lack := [k for k in _CONFIG if k not in cfg]: raise BenchFileError(f"{f} lacks the settings {', '.join(lack[:3])}{', ...' if len(lack) > 3 else ''}: {fix}")
+    return cfg
+
+# %% ../nbs/19_bench.ipynb #7e527563
+def _rows_problem(rows, seed):
+    "What makes `rows` no list of the rows of seed `seed`'s units, or None"
+    if not isinstance(rows, list): return f"holds {_json_kind(rows)}, not a list of rows"
+    for i, r in enumerate(rows):
+        if not (isinstance(r, dict) and isinstance(r.get('unit'), str)): return f"has a row (number {i + 1}) that is no unit's row"
+        if r.get('seed') != seed: return f"has a row ({r['unit']}) of seed {r.get('seed')!r}, not {seed}"
+        bad = [k for k in _NUMBERS if not (r.get(k) is None or isinstance(r[k], (int, float)) and not isinstance(r[k], bool))]
+        if bad: return f"has a row ({r['unit']}) whose {bad[0]} is {r[bad[0]]!r}, not a number"
+        if r['unit'] == 'snl-sweep' and not (isinstance(r.get('sweep_budgets'), list) and all(isinstance(b, int) for b in r['sweep_budgets'])):
+            return "has a row (snl-sweep) without its list of budgets"
+
+def _read_rows(f, seed:int) -> list:
+    "The rows in seed `seed`'s `rows.json`; a BenchFileError where it is corrupt, or not that seed's rows"
+    fix = f"delete it to redo seed {seed}, or {_RERUN}"
+    rows = _read_json(f, fix)
+    if why := _rows_problem(rows, seed): raise BenchFileError(f"{f} {why}: {fix}")
+    return rows
+
+def _read_state(f, keys:tuple=(), fix:str=_RERUN) -> dict:
+    "What a unit saved under `seed*/` with torch.save; a BenchFileError where it is missing (its row says it finished), cut short or not such a state"
+    if not Path(f).exists(): raise BenchFileError(f"{f} is missing, though rows.json says its unit finished: {fix}")
+    try: return read_checkpoint(f, keys, fix)
+    except CheckpointError as e: raise BenchFileError(str(e)) from None
+
+def _load_into(model, f, state=None):
+    "`model` with the state dict saved at `f` (or `state`, read from it); a BenchFileError where that is no state of this network"
+    try: model.load_state_dict(_read_state(f) if state is None else state)
+    except (RuntimeError, KeyError, TypeError, AttributeError) as e:
+        raise BenchFileError(f"{f} holds no state of this network ({str(e).strip().splitlines()[0][:100]}): {_RERUN}") from None
+    return model
 
 # %% ../nbs/19_bench.ipynb #3bc796a8
 class BenchSettings:
@@ -155,6 +250,7 @@ class BenchSettings:
                  speed:bool=True, # also time BCD's fast mode against the reference mode (first seed, middle budget)
                  device:str|None=None, # 'cpu', 'cuda', ... (default: cuda when available)
                  fresh:bool=False, # delete what out holds and start over
+                 wait:bool=False, # when another run is writing to out, wait for it to end instead of refusing
                  quiet:bool=False, # no progress lines
                 ):
         store_attr()
@@ -162,7 +258,7 @@ class BenchSettings:
         self.methods, self.drc_ablation = [methods] if isinstance(methods, str) else list(methods), list(drc_ablation)
         _check_values(self)
         self.total = total_relus(linearize_(resnet1d(), x=torch.zeros(2, 1, 40)))
-        self.budgets, self.snl_extra = _counts(budgets, self.total), _counts(snl_extra, self.total) if snl_extra else []
+        self.budgets, self.snl_extra = _counts(budgets, self.total), _counts(snl_extra, self.total, 'snl_extra') if snl_extra else []
         _check_out(self)
 
 # %% ../nbs/19_bench.ipynb #6c0cf5e1
@@ -186,15 +282,6 @@ def _json_scalar(o):  # numpy and pandas scalars to JSON
 
 def _save_json(obj, path):
     atomic_write(path, lambda t: t.write_text(json.dumps(obj, indent=1, default=_json_scalar)))
-
-def _prepare_out(out, cfg, fresh):
-    "The results folder `out`, emptied first where `fresh`, with `cfg` written to its `config.json`"
-    out = Path(out)
-    if fresh and out.exists():
-        for f in [*out.glob('seed*/*'), *out.glob('bench.*'), out / 'config.json']: f.unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-    _save_json(cfg, out / 'config.json')
-    return out
 
 # %% ../nbs/19_bench.ipynb #ab02a1b6
 def _acc(learn): return 100 * valid_accuracy(learn)  # valid accuracy in %
@@ -232,14 +319,12 @@ class _Bench:
     def dir(self, seed): d = self.out / f'seed{seed}'; d.mkdir(parents=True, exist_ok=True); return d
     def rows(self, seed):
         f = self.dir(seed) / 'rows.json'
-        return json.loads(f.read_text()) if f.exists() else []
+        return _read_rows(f, seed) if f.exists() else []
     def row(self, seed, unit): return next((r for r in self.rows(seed) if r['unit'] == unit), None)
     def done(self, seed, unit): return self.row(seed, unit) is not None
     def add(self, seed, row):
         _save_json([r for r in self.rows(seed) if r['unit'] != row['unit']] + [row], self.dir(seed) / 'rows.json')
-    def teacher(self, seed):
-        m = resnet1d(); m.load_state_dict(torch.load(self.dir(seed) / 'pretrain.pth', map_location='cpu'))
-        return m.to(self.device).eval()
+    def teacher(self, seed): return _load_into(resnet1d(), self.dir(seed) / 'pretrain.pth').to(self.device).eval()
     def ref_budget(self, b): return 2 * b if 2 * b < self.s.total else (b + self.s.total) // 2
     def snl_kwargs(self):
         s = self.s
@@ -252,11 +337,11 @@ class _Bench:
 def take_snl(self:_Bench, seed, src):
     "Copy pretraining and SNL (sweep and finetuned states) of `seed` from the bench folder `src`, if it ran them with the same settings"
     if self.done(seed, 'snl-sweep') or not (src / f'seed{seed}' / 'rows.json').exists(): return
-    cfg = json.loads((src / 'config.json').read_text())
+    cfg = _read_config(src / 'config.json', 'pass another --snl-from')
     diff = {k: (cfg.get(k), self.s.config[k]) for k in self._SNL_KEYS if cfg.get(k) != self.s.config[k]}
     if diff: raise ValueError(f"{src} ran pretraining or SNL with other settings (there, here): {diff}")
     sd = src / f'seed{seed}'
-    theirs = {r['unit']: r for r in json.loads((sd / 'rows.json').read_text())}
+    theirs = {r['unit']: r for r in _read_rows(sd / 'rows.json', seed)}
     if 'snl-sweep' not in theirs: return  # unfinished there: run here
     need = ['pretrain', 'snl-sweep'] + [f'snl@{b}' for b in theirs['snl-sweep']['sweep_budgets']]
     if not set(need) <= set(theirs): return
@@ -344,10 +429,13 @@ def snl_unit(self:_Bench, seed):
 def at_snapshot(self:_Bench, seed, b):
     "A Learner with the sweep's state at `b`, binarized as `snl` ends, and that state; None and why if SNL did not reach `b`"
     self.seed(seed)
-    snap = torch.load(self.dir(seed) / 'snl.pth', weights_only=False)['snaps'].get(b)
-    if snap is None: return None, f"SNL did not reach {b} ReLUs in {self.s.snl_epochs} epochs"
+    f = self.dir(seed) / 'snl.pth'
+    snaps = _read_state(f, ('snaps',))['snaps']
+    if not isinstance(snaps, dict): raise BenchFileError(f"{f} holds no snapshots of an SNL sweep: {_RERUN}")
+    if (snap := snaps.get(b)) is None: return None, f"SNL did not reach {b} ReLUs in {self.s.snl_epochs} epochs"
     learn = self.learner(self.student(seed))
-    load_snapshot_(learn, snap, b, self.s.eps)
+    try: load_snapshot_(learn, snap, b, self.s.eps)
+    except (RuntimeError, KeyError, TypeError) as e: raise BenchFileError(f"{f} holds no SNL sweep of this network ({type(e).__name__}): {_RERUN}") from None
     return learn, snap
 
 @patch
@@ -372,7 +460,7 @@ def bcd_start(self:_Bench, seed, b):
     learn, ref = self.learner(self.student(seed)), self.ref_budget(b)
     f = self.dir(seed) / f'snl_{ref}.pth'
     if not f.exists(): return None, f"no SNL model at the reference budget {ref}", None
-    learn.model.load_state_dict(torch.load(f, map_location='cpu')); binarize_(learn.model)
+    binarize_(_load_into(learn.model, f))
     return learn, kept_relus(learn.model), self.row(seed, f'snl@{ref}')['snl_epochs']
 
 @patch
@@ -390,7 +478,9 @@ def snl_bcd(self:_Bench, seed, b, drc=None):
     self.seed(seed); before = _acc(learn)
     kw = self.bcd_kwargs(seed, start, drc)
     tag = '' if drc == s.drc else f'_drc{kw["drc"]}'
-    h = bcd(learn, b, checkpoint=self.dir(seed) / f'bcd_{b}{tag}.ckpt', quiet=True, **kw)
+    ck = self.dir(seed) / f'bcd_{b}{tag}.ckpt'  # BCD resumes from it: read here, so that a bad one says how the bench redoes it
+    if ck.exists(): _read_state(ck, ('settings', 'model'), f"delete it to redo this BCD run, or {_RERUN}")
+    h = bcd(learn, b, checkpoint=ck, quiet=True, **kw)
     return dict(method='snl+bcd', budget=b, relus=kept_relus(learn.model), acc=_acc(learn), acc_before=before, ref_relus=start,
                 drc=kw['drc'], drc_share=kw['drc'] / start, steps=len(h), tries=int(h.tries.sum()), accepted=int(h.accepted_early.sum()),
                 finetunes=h.attrs['finetunes'], bcd_epochs=h.attrs['finetune_epochs_total'],
@@ -451,6 +541,44 @@ def speed(self:_Bench, seed, b):
     return dict(budget=b, ref_relus=start, table=df.to_dict('records'),
                 **{k: df.attrs[k] for k in ('eval_speedup', 'wall_speedup', 'work_ratio', 'same_choices')})
 
+# %% ../nbs/19_bench.ipynb #8a71f04b
+def _lock(folder, s, grace:float=0.):
+    "The FolderLock of `folder`, taken (or waited for, with `s.wait`); a FolderBusy if another process holds it longer than `grace` seconds"
+    lock, t = FolderLock(folder, s.wait, s.quiet), time.time()
+    while True:
+        try: return lock.acquire()
+        except FolderBusy:
+            if time.time() - t >= grace: raise
+            time.sleep(0.05)
+
+def _empty(out):
+    "Delete what a bench wrote in `out`: every file of its seeds' folders but their locks, the report and config.json"
+    for f in [*out.glob('seed*/*'), *out.glob('bench.*'), out / 'config.json']:
+        if f.name != '.relu_nb.lock' and not f.is_dir(): f.unlink(missing_ok=True)
+
+def _setup(s) -> ExitStack:
+    "Lock the folders of the seeds of `s` for the whole run (close what this returns to let go), under the folder's lock: `fresh` empties it, then config.json"
+    out, seeds = Path(s.out), [Path(s.out) / f'seed{x}' for x in s.seeds]
+    made, run = [d for d in [*out.parents][::-1] + [out] + seeds if not d.exists()], ExitStack()
+    try:
+        with ExitStack() as setup:
+            out.mkdir(parents=True, exist_ok=True); setup.callback(_lock(out, s, grace=2.).release)
+            for d in seeds: d.mkdir(exist_ok=True); run.callback(_lock(d, s).release)
+            if s.fresh:  # every seed's folder locked before a file goes: a running bench's seed refuses it
+                for d in sorted(set(out.glob('seed*')) - set(seeds)):
+                    if d.is_dir(): setup.callback(_lock(d, s).release)
+                _empty(out)
+            else: _check_out(s)  # again: another bench may have set the folder up while this one waited
+            for x, d in zip(s.seeds, seeds):  # what the run resumes from: a corrupt rows.json stops it before any work
+                if (d / 'rows.json').exists(): _read_rows(d / 'rows.json', x)
+            _save_json(s.config, out / 'config.json')
+    except BaseException:
+        run.close()
+        for d in reversed(made):
+            if d.is_dir() and not any(d.iterdir()): d.rmdir()
+        raise
+    return run
+
 # %% ../nbs/19_bench.ipynb #050a100d
 def check_bench(**settings, # the parameters of run_bench (those of BenchSettings), by name
                ) -> BenchSettings:
@@ -460,19 +588,20 @@ def check_bench(**settings, # the parameters of run_bench (those of BenchSetting
 @delegates(BenchSettings)
 def run_bench(**kwargs) -> dict:
     "Measure SNL, SNL+BCD, random and culling on MNIST-1D at `budgets` for `seeds`; write and return the report"
-    s = BenchSettings(**kwargs)
-    _prepare_out(s.out, s.config, s.fresh)
-    _Bench(s).run()
-    return bench_report(s.out, s.seeds)
+    s = BenchSettings(**kwargs)  # every setting checked: a refusal leaves no file
+    with _setup(s):  # its seeds' folders locked until it ends
+        _Bench(s).run()
+        return bench_report(s.out, s.seeds)
 
 # %% ../nbs/19_bench.ipynb #d542e190
 def bench_rows(out, # a run_bench folder
                seeds=None, # seeds to read (default: all there)
               ) -> pd.DataFrame:
-    "Every finished unit of `seeds` in `out`, one row each"
+    "Every finished unit of `seeds` in `out`, one row each; a BenchFileError names a rows.json that is corrupt or not its seed's"
     out = Path(out)
-    dirs = sorted(out.glob('seed*/rows.json')) if seeds is None else [out / f'seed{s}' / 'rows.json' for s in seeds]
-    df = pd.DataFrame([r for d in dirs if d.exists() for r in json.loads(d.read_text())])
+    files = [(int(m[1]), f) for f in sorted(out.glob('seed*/rows.json')) if (m := re.fullmatch(r'seed(-?\d+)', f.parent.name))] \
+            if seeds is None else [(s, out / f'seed{s}' / 'rows.json') for s in seeds]
+    df = pd.DataFrame([r for s, f in files if f.exists() for r in _read_rows(f, s)])
     for c in ('budget', 'relus'):
         if c in df: df[c] = df[c].astype('Int64')  # counts, with gaps where a unit has none
     return df
@@ -730,11 +859,12 @@ def bench_report(out, # a run_bench folder
     "Summary, DRC ablation, claims and speed of the finished units in `out`: written to `bench.json`, `bench.md` and `bench.png` there"
     out = Path(out)
     rows = bench_rows(out, seeds)
-    if not len(rows): raise ValueError(f"{out} has no finished units of seeds {seeds}: run run_bench (relu_nb bench) first")
+    if not len(rows): raise BenchFileError(f"{out} has no finished units{'' if seeds is None else f' of seeds {seeds}'} (no rows in seed*/rows.json): "
+                                           f"run the bench there first (relu_nb bench --out {out})")
     sp = rows[rows.unit.str.startswith('speed')] if len(rows) else rows
     speed = {k: v for k, v in sp.iloc[0].items() if not (pd.api.types.is_scalar(v) and pd.isna(v))} if len(sp) else None
     summary, drc, claims = bench_summary(rows), drc_summary(rows), bench_claims(rows, speed)
-    cfg = json.loads((out / 'config.json').read_text()) if (out / 'config.json').exists() else {}
+    cfg = _read_config(out / 'config.json')
     env = dict(torch=torch.__version__, threads=torch.get_num_threads(), machine=platform.machine(),
                device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
     res = dict(config=cfg, seeds=sorted(int(s) for s in rows.seed.unique()), environment=env,
@@ -758,17 +888,17 @@ def fill_site_kept(out, # a run_bench folder
                   ) -> int:
     "Add the per-site kept counts to finished units that lack them (rows of an older run_bench), from the saved models and masks; returns how many"
     out = Path(out)
-    B = _Bench(BenchSettings(**json.loads((out / 'config.json').read_text()), out=out, device=device or 'cpu', quiet=True))
+    B = _Bench(BenchSettings(**_read_config(out / 'config.json'), out=out, device=device or 'cpu', quiet=True))
     n = 0
     for d in sorted(out.glob('seed*')):
         seed = int(d.name[4:])
         for r in B.rows(seed):
             if 'site_kept' in r or r.get('method') not in BENCH_METHODS or 'acc' not in r: continue
             learn, b = B.learner(B.student(seed)), r['budget']
-            if r['method'] == 'snl': learn.model.load_state_dict(torch.load(d / f'snl_{b}.pth', map_location='cpu'))
+            if r['method'] == 'snl': _load_into(learn.model, d / f'snl_{b}.pth')
             elif r['method'] == 'snl+bcd':
                 tag = '' if r['unit'] == f'snl+bcd@{b}' else f"_drc{r['drc']}"
-                learn.model.load_state_dict(torch.load(d / f'bcd_{b}{tag}.ckpt', map_location='cpu', weights_only=False)['model'])
+                ck = d / f'bcd_{b}{tag}.ckpt'; _load_into(learn.model, ck, _read_state(ck, ('model',))['model'])
             elif r['method'] == 'random': random_linearize_(learn.model, b, seed)
             else: cull_(learn.model, b, learn.dls.train)
             B.add(seed, dict(r, site_kept=_site_kept(learn.model))); n += 1

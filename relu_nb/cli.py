@@ -10,7 +10,7 @@ from fastcore.docments import docments
 from .settings import RunSettings, DATASETS, RECIPES, RUN_GRANULARITIES
 
 # %% auto #0
-__all__ = ['signature_docs', 'constant', 'add_options', 'UsageError', 'parser', 'main']
+__all__ = ['signature_docs', 'constant', 'add_options', 'UsageError', 'RunError', 'parser', 'main']
 
 # %% ../nbs/22_cli.ipynb #dd63ee84
 @functools.lru_cache(None)
@@ -109,6 +109,9 @@ def add_options(p:argparse.ArgumentParser, # the (sub)parser
 class UsageError(ValueError):
     "Bad command-line input: `main` prints the message as one line and exits with status 2"
 
+class RunError(RuntimeError):
+    "A command that failed after its checks passed (a stage that diverged, a write the operating system refused): one line, exit status 1"
+
 def _complete(fn, kw):
     "`kw` with `fn`'s defaults for what it does not set: the settings `fn` will run with"
     ps = inspect.signature(fn).parameters.items()
@@ -122,22 +125,28 @@ def _check(check, settings):
     except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/22_cli.ipynb #68b875f6
+def _kept(out, fresh:bool) -> str:
+    "What an interrupted or failed run leaves in `out`, and what the same command does with it"
+    kept = sorted(f.name for f in Path(out).glob('stage_*.pth'))
+    if not kept: return f"no stage had finished: nothing kept in {out}"
+    how = "the same command without --fresh resumes from them (with --fresh it starts over)" if fresh else "the same command resumes from them"
+    return f"kept the finished stages in {out} ({', '.join(kept)}): {how}"
+
 def _run_command(kw):
     "`relu_nb run`: the settings, checked as they are made (before torch is imported), then the pipeline"
     s = _check(RunSettings, kw)
-    from relu_nb.pipeline import run_pipeline, FolderBusy
+    from relu_nb.pipeline import run_pipeline, FolderBusy, Diverged, RUN_OUTPUTS
     from relu_nb.settings import SettingsError
-    from relu_nb.core import CheckpointError
+    from relu_nb.core import CheckpointError, SaveError
     from relu_nb.distrib import world
     try: run_pipeline(s)
-    except (SettingsError, CheckpointError, FolderBusy) as e: raise UsageError(str(e)) from None  # refused by the network, a stage file, a folder in use
-    except KeyboardInterrupt:
-        kept = sorted(f.name for f in Path(s.out).glob('stage_*.pth'))
-        raise KeyboardInterrupt(f"kept the finished stages in {s.out} ({', '.join(kept)}): the same command resumes from them" if kept
-                                else f"no stage had finished: nothing kept in {s.out}") from None
+    except (SettingsError, CheckpointError, FolderBusy) as e: raise UsageError(str(e)) from None  # refused: a setting, a stage file, a folder in use
+    except Diverged as e: raise RunError(str(e)) from None  # the stages before it are kept; the message says what to change
+    except SaveError as e: raise RunError(f"{e}; {_kept(s.out, s.fresh)}") from None
+    except KeyboardInterrupt: raise KeyboardInterrupt(_kept(s.out, s.fresh)) from None
     if world()[0]: return  # under a launcher the first process prints the report
     print((Path(s.out) / 'report.md').read_text().split('\n\n![')[0])
-    print(f"\nwrote {s.out}/: report.json, report.md, snl_history.csv, snl.png, relus.png, latency.png, snl_model.pth")
+    print(f"\nwrote {s.out}/: {', '.join(RUN_OUTPUTS)}")
 
 def _report_command(kw):
     "`relu_nb report`: the ReLU sites of an architecture"
@@ -150,15 +159,26 @@ def _report_command(kw):
 def _bench_command(kw):
     "`relu_nb bench`: the benchmark, or with --report-only the report of what its folder holds"
     from relu_nb.bench import run_bench, check_bench, bench_report
+    from relu_nb.core import CheckpointError, SaveError
+    from relu_nb.pipeline import FolderBusy
+    from relu_nb.settings import SettingsError
+    try: from relu_nb.bench import BenchFileError  # a results file of the folder that cannot be used
+    except ImportError: BenchFileError = CheckpointError
     report_only, s = kw.pop('report_only', False), _complete(run_bench, kw)
-    if report_only: res = bench_report(s['out'], s['seeds'])
-    else:
-        _check(check_bench, s)
-        try: res = run_bench(**kw)
-        except KeyboardInterrupt: raise KeyboardInterrupt(f"the finished units are kept in {s['out']}: the same command resumes from them") from None
+    try:
+        if report_only: res = bench_report(s['out'], s['seeds'])
+        else:
+            _check(check_bench, s)
+            res = run_bench(**kw)
+    except (FolderBusy, CheckpointError, SettingsError, BenchFileError) as e: raise UsageError(str(e)) from None
+    except SaveError as e: raise RunError(f"{e}; the finished units are kept in {s['out']}: the same command resumes from them") from None
+    except KeyboardInterrupt:
+        how = "the same command without --fresh resumes from them (with --fresh it starts over)" if s.get('fresh') else "the same command resumes from them"
+        raise KeyboardInterrupt(f"the finished units are kept in {s['out']}: {how}") from None
     print((Path(s['out']) / 'bench.md').read_text().split('\n![')[0])
     print(f"seeds {res['seeds']}; wrote {s['out']}/: bench.json, bench.md, bench.png, seed*/rows.json")
 
+# %% ../nbs/22_cli.ipynb #9786d22e
 def _readable(checkpoint):
     from relu_nb.models import load_checkpoint
     load_checkpoint(checkpoint)  # a CheckpointError (a ValueError) names the file and the fix
@@ -214,6 +234,9 @@ def main(argv:list[str]|None=None): # arguments (default: the process's own)
     except UsageError as e:
         print(f"relu_nb {a.command}: error: {e}", file=sys.stderr)
         raise SystemExit(2)
+    except RunError as e:  # the checks passed, the work failed
+        print(f"relu_nb {a.command}: error: {e}", file=sys.stderr)
+        raise SystemExit(1)
     except KeyboardInterrupt as e:  # Ctrl-C: one line, what was kept, and the shell's status for it
         print(f"relu_nb {a.command}: interrupted" + (f"; {e}" if str(e) else ''), file=sys.stderr)
         raise SystemExit(130)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #4af21a8f
 from __future__ import annotations
-import os, random, sys, time, warnings
+import errno, json, os, random, re, shutil, sys, time, warnings
 from pathlib import Path
 import numpy as np, torch, torch.distributed as dist
 # fastai calls torch.jit.script, which recent torch deprecates loudly on import
@@ -16,9 +16,10 @@ from fastprogress.fastprogress import (ProgressBar, MasterBar, NBProgressBar, NB
 from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['PROGRESS_MODES', 'reseed', 'rng_states', 'set_rng_states', 'atomic_write', 'CheckpointError', 'read_checkpoint',
-           'save_state', 'save_figure', 'progress_mode', 'LineProgressBar', 'LineMasterBar', 'master_bar',
-           'progress_bar', 'use_fitted_progress', 'Stage']
+__all__ = ['PROGRESS_MODES', 'reseed', 'rng_states', 'set_rng_states', 'SaveError', 'atomic_write', 'CheckpointError',
+           'read_checkpoint', 'read_json', 'save_state', 'save_figure', 'pid_alive', 'remove_stale_temps',
+           'progress_mode', 'LineProgressBar', 'LineMasterBar', 'master_bar', 'progress_bar', 'use_fitted_progress',
+           'Stage']
 
 # %% ../nbs/00_core.ipynb #0471ec3e
 def reseed(seed:int, # the seed
@@ -45,6 +46,27 @@ def set_rng_states(s:dict, # what rng_states returned
         if r is not None: dl.rng.setstate(r)
 
 # %% ../nbs/00_core.ipynb #8c848ba4
+class SaveError(OSError):
+    "A file that could not be written (a full disk, a file-size limit, no permission, a read-only folder): the message names it, the reason and the fix"
+    def __str__(self): return str(self.args[0]) if self.args else ''
+
+_SAVE_FIXES = {errno.ENOSPC: 'free some space, or pass another --out', errno.EDQUOT: 'free some of your disk quota, or pass another --out',
+               errno.EFBIG: 'raise the file-size limit (ulimit -f), or pass another --out',
+               errno.EACCES: 'make the folder writable for you, or pass another --out', errno.EPERM: 'make the folder writable for you, or pass another --out',
+               errno.EROFS: 'the folder is on a read-only file system: pass another --out'}
+
+def _write_fault(path, e):
+    "`(errno, reason)` of the operating system's refusal behind the error `e` of a write to `path`; None where `e` is not one"
+    c, seen = e, set()
+    while c is not None and id(c) not in seen:  # torch.save raises a RuntimeError from the OSError of its file's write
+        if isinstance(c, OSError): return c.errno, f"{c.strerror or os.strerror(c.errno)} (errno {c.errno})" if c.errno else str(c)
+        seen.add(id(c)); c = c.__cause__ or c.__context__
+    if not (isinstance(e, RuntimeError) and re.search(r'iostream error|file write failed|unexpected pos', str(e))): return None
+    try: import resource; limited = resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
+    except (ImportError, OSError): limited = False
+    n = errno.EFBIG if limited else errno.ENOSPC if shutil.disk_usage(Path(path).parent).free < 2**20 else None  # torch's own writer hides the reason
+    return (n, f"{os.strerror(n)} (errno {n})") if n else (None, f"the write failed ({str(e).splitlines()[0]})")
+
 def atomic_write(path, # the file to write
                  write, # tmp -> None: writes the whole file at the path tmp (same folder and suffix as path)
                 ) -> Path:
@@ -54,11 +76,18 @@ def atomic_write(path, # the file to write
     try:
         write(tmp)
         os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+    except Exception as e:
+        if (fault := _write_fault(path, e)) is None: raise
+        n, why = fault
+        raise SaveError(f"could not write {path}: {why}: {_SAVE_FIXES.get(n, 'check the folder, or pass another --out')}") from e
+    finally:
+        try: tmp.unlink(missing_ok=True)
+        except OSError: pass
     return path
 
+# %% ../nbs/00_core.ipynb #4cc9f910
 class CheckpointError(ValueError):
-    "A file that cannot serve as the checkpoint asked for (truncated, empty, not a checkpoint, another model): the message names it and the fix"
+    "A file a run wrote that cannot serve as asked (a checkpoint, a stage, a report: truncated, empty, of another kind, another model): the message names it and the fix"
 
 def read_checkpoint(path, # a file written with torch.save
                     keys:tuple=(), # what the saved dict must hold
@@ -77,13 +106,29 @@ def read_checkpoint(path, # a file written with torch.save
     if missing: raise CheckpointError(f"{path} is not a checkpoint of this kind (it lacks {', '.join(missing)}): {fix}")
     return ck
 
+def read_json(path, # a JSON file a run wrote, e.g. a report.json
+              keys:tuple=(), # what its object must hold
+              fix:str='delete it', # what the user should do with a bad file, for the message
+             ) -> dict:
+    "The JSON object saved at `path`; a CheckpointError naming the file and `fix` where it is missing, empty, not JSON or lacks `keys`"
+    path = Path(path)
+    if not path.is_file(): raise CheckpointError(f"{path} {'is a folder' if path.is_dir() else 'does not exist'}: {fix}")
+    try: d = json.loads(path.read_text())
+    except ValueError as e:  # also a UnicodeDecodeError
+        raise CheckpointError(f"{path} is not readable JSON ({'empty' if not path.stat().st_size else 'truncated or another kind of file'}: {type(e).__name__}): {fix}") from None
+    missing = list(keys) if not isinstance(d, dict) else [k for k in keys if k not in d]
+    if missing or not isinstance(d, dict): raise CheckpointError(f"{path} is not a file of this kind (it lacks {', '.join(missing) or 'an object'}): {fix}")
+    return d
+
 # %% ../nbs/00_core.ipynb #2e229e06
 def save_state(obj, # anything torch.save takes: a state dict, a dict of tensors and settings
                path, # the file to write (its folder must exist)
               ) -> Path:
     "`torch.save(obj)` to `path` through `atomic_write`; under torch.distributed only the first process writes"
     if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0: return Path(path)
-    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    def write(tmp):
+        with open(tmp, 'wb') as f: torch.save(obj, f)  # through a Python file: a failed write keeps the operating system's reason
+    return atomic_write(path, write)
 
 def save_figure(fig, # a matplotlib figure
                 path, # the image file (its suffix picks the format)
@@ -93,6 +138,28 @@ def save_figure(fig, # a matplotlib figure
     import matplotlib.pyplot as plt
     try: return atomic_write(path, lambda tmp: fig.savefig(tmp, **kwargs))
     finally: plt.close(fig)
+
+# %% ../nbs/00_core.ipynb #d8721b8e
+def pid_alive(pid:int, # a process id on this machine
+             ) -> bool:
+    "Whether a process with id `pid` runs on this machine (another user's process counts too)"
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < 2**31: return False
+    try: os.kill(pid, 0)
+    except PermissionError: return True
+    except (ProcessLookupError, OSError): return False
+    return True
+
+_TEMP = re.compile(r'^\..+\.(\d+)\.tmp(\.[^.]*)?$')  # atomic_write's temporary files: .NAME.PID.tmp.SUFFIX
+
+def remove_stale_temps(folder, # a folder that atomic_write writes to
+                      ) -> list:
+    "Remove the temporary files of `atomic_write` in `folder` whose process no longer runs (a save killed midway); their names"
+    gone = []
+    for f in sorted(Path(folder).glob('.*.tmp*')):
+        m = _TEMP.match(f.name)
+        if m and f.is_file() and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
+            f.unlink(missing_ok=True); gone.append(f.name)
+    return gone
 
 # %% ../nbs/00_core.ipynb #52a454b3
 PROGRESS_MODES = ('notebook', 'terminal', 'lines')

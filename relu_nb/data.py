@@ -23,9 +23,9 @@ from fastai.data.external import URLs, fastai_path
 
 # %% auto #0
 __all__ = ['CIFAR10_STATS', 'CIFAR100_STATS', 'TINY_IMAGENET_STATS', 'TensorDS', 'TensorDL', 'tensor_dls', 'mnist1d_tensors',
-           'mnist1d_dls', 'show_signals', 'random_crop', 'random_flip', 'ImageBatchTfm', 'DownloadError',
-           'download_file', 'read_cifar', 'download_cifar', 'cifar_dls', 'read_tiny_imagenet', 'download_tiny_imagenet',
-           'tiny_imagenet_dls']
+           'mnist1d_dls', 'show_signals', 'holdout_split', 'random_crop', 'random_flip', 'ImageBatchTfm',
+           'DownloadError', 'download_file', 'read_cifar', 'download_cifar', 'cifar_dls', 'read_tiny_imagenet',
+           'download_tiny_imagenet', 'tiny_imagenet_dls']
 
 # %% ../nbs/04_data.ipynb #b551a6b9
 class TensorDS:
@@ -106,12 +106,15 @@ def mnist1d_dls(n_samples:int=10000, # samples in all: 80% train, 20% valid
                 bs:int=128, # batch size
                 seed:int=42, # seed of the MNIST-1D generator (not of the shuffling: use fastai's set_seed)
                 device=None, # where batches go; None is fastai's default_device()
+                valid_pct:float=0., # 0: valid is MNIST-1D's test split; in (0, 1): this share of the training data (holdout_split)
                )->DataLoaders:
-    "fastai `DataLoaders` of MNIST-1D: (bs,1,40) float32 signals, int64 labels; valid is MNIST-1D's test split"
+    "fastai `DataLoaders` of MNIST-1D: (bs,1,40) float32 signals, int64 labels; valid is MNIST-1D's test split, or with `valid_pct` a share of train"
     _check_bs(bs)
     x, y, x_test, y_test = mnist1d_tensors(n_samples, seed)
     vocab = [str(i) for i in range(10)]
-    return tensor_dls(TensorDS(x, y, vocab), TensorDS(x_test, y_test, vocab), bs, device=device)
+    trn, val = TensorDS(x, y, vocab), TensorDS(x_test, y_test, vocab)
+    if valid_pct: trn, val = holdout_split(trn, valid_pct)
+    return tensor_dls(trn, val, bs, device=device)
 
 # %% ../nbs/04_data.ipynb #2d3c5937
 def show_signals(x:Tensor, # a batch of 1-D signals, (B,1,L) or (B,L)
@@ -127,6 +130,22 @@ def show_signals(x:Tensor, # a batch of 1-D signals, (B,1,L) or (B,L)
     for ax in axs.flat[len(x):]: ax.axis('off')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/04_data.ipynb #9d89a41d
+def holdout_split(ds:TensorDS, # the training data
+                  valid_pct:float, # share of every class that goes to the validation set, in (0, 1)
+                  seed:int=0, # seed of the split's own generator
+                 ) -> tuple:
+    "`(train, valid)`: `ds` split per class, `valid_pct` of each class to `valid`, the same every time for the same `seed`"
+    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be in (0, 1), got {valid_pct!r}")
+    g, held = torch.Generator().manual_seed(seed), []
+    for c in torch.unique(ds.y):
+        idx = (ds.y == c).nonzero().flatten()
+        held.append(idx[torch.randperm(len(idx), generator=g)[:round(len(idx) * valid_pct)]])
+    valid = torch.cat(held).sort().values
+    keep = torch.ones(len(ds), dtype=torch.bool); keep[valid] = False
+    train = keep.nonzero().flatten()
+    return TensorDS(ds.x[train], ds.y[train], ds.vocab), TensorDS(ds.x[valid], ds.y[valid], ds.vocab)
 
 # %% ../nbs/04_data.ipynb #6e8e171f
 def random_crop(x:Tensor, # batch of images, (B,C,H,W)
@@ -380,12 +399,14 @@ def cifar_dls(path=None, # folder with the data or its archive (see read_cifar);
               device=None, # where batches go; None is fastai's default_device()
               download:bool=False, # fetch the data when it is not in path (see download_cifar)
               source:str='fastai', # with download: 'fastai' (fastai's copy) or 'official' (the python version from Toronto)
+              valid_pct:float=0., # 0: valid is the test set; in (0, 1): this share of the training data (holdout_split)
              )->DataLoaders:
     "fastai `DataLoaders` of CIFAR-10/100: train augmented (crop 32 with padding 4, flip), valid (the test set) only normalised"
     _check_bs(bs)
     if dataset not in _CIFAR: raise ValueError(f"dataset must be one of {list(_CIFAR)}, got {dataset!r}")
     if download: path = download_cifar(dataset, path, source)
     trn, tst = read_cifar(path, dataset)
+    if valid_pct: trn, tst = holdout_split(trn, valid_pct)
     stats = _CIFAR[dataset]['stats']
     return tensor_dls(trn, tst, bs, train_tfm=ImageBatchTfm(*stats, pad=4, flip=True), valid_tfm=ImageBatchTfm(*stats),
                       num_workers=num_workers, device=device)
@@ -433,10 +454,12 @@ def tiny_imagenet_dls(path=None, # folder with tiny-imagenet-200/ or tiny-imagen
                       num_workers:int=0, # worker processes slicing batches (0 is fastest: the data is in memory)
                       device=None, # where batches go; None is fastai's default_device()
                       download:bool=False, # fetch the data when it is not in path (see download_tiny_imagenet)
+                      valid_pct:float=0., # 0: valid is val/; in (0, 1): this share of the training data (holdout_split)
                      )->DataLoaders:
     "fastai `DataLoaders` of Tiny ImageNet: train augmented (crop 64 with padding 4, flip), valid (`val/`) only normalised"
     _check_bs(bs)
     if download: path = download_tiny_imagenet(path)
     trn, val = read_tiny_imagenet(path)
+    if valid_pct: trn, val = holdout_split(trn, valid_pct)
     return tensor_dls(trn, val, bs, train_tfm=ImageBatchTfm(*TINY_IMAGENET_STATS, pad=4, flip=True),
                       valid_tfm=ImageBatchTfm(*TINY_IMAGENET_STATS), num_workers=num_workers, device=device)

@@ -14,10 +14,11 @@ from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.optimizer import SGD
 from fastai.distributed import DistributedDL
 from .distrib import world, all_sum
+from .core import rng_states, set_rng_states
 
 # %% auto #0
-__all__ = ['kd_loss', 'DistillCallback', 'valid_accuracy', 'fit_torch_sgd', 'finetune', 'DeviceMixedPrecision', 'mixed_precision',
-           'autocast_of', 'pretrain']
+__all__ = ['kd_loss', 'DistillCallback', 'check_teacher', 'valid_accuracy', 'fit_torch_sgd', 'finetune', 'DeviceMixedPrecision',
+           'mixed_precision', 'autocast_of', 'pretrain']
 
 # %% ../nbs/07_distill.ipynb #722f14f6
 def kd_loss(student:torch.Tensor, # student logits (B, classes)
@@ -29,6 +30,14 @@ def kd_loss(student:torch.Tensor, # student logits (B, classes)
                     reduction='batchmean', log_target=True) * T * T
 
 # %% ../nbs/07_distill.ipynb #fef40faa
+def _teacher_mismatch(what, student_out, teacher_out):
+    "The one-line error when the teacher's outputs do not match the student's (another number of classes); None when they match"
+    s, t = tuple(student_out.shape), tuple(teacher_out.shape)
+    if s == t: return None
+    fix = "pass the all-ReLU model trained on the same data as teacher"
+    if len(s) == len(t) == 2 and s[0] == t[0]: return f"{what}: the teacher gives {t[1]} classes but the student {s[1]}: {fix}"
+    return f"{what}: the teacher gives outputs of shape {t} but the student {s}: {fix}"
+
 class DistillCallback(Callback):
     "Add knowledge distillation from `teacher` to the training loss"
     order, run_valid = 10, False
@@ -42,9 +51,30 @@ class DistillCallback(Callback):
     def before_fit(self): self.teacher.to(next(self.learn.model.parameters()).device).eval()
 
     def after_loss(self):
-        with torch.no_grad(): t = self.teacher(*self.learn.xb)
+        xb = self.learn.xb
+        with torch.no_grad(), explain_input('DistillCallback', self.teacher, xb[0], who='the teacher'): t = self.teacher(*xb)
+        if (bad := _teacher_mismatch('DistillCallback', self.learn.pred, t)): raise ValueError(bad)
         self.learn.loss_grad = self.ce_weight * self.learn.loss_grad + self.kd_weight * kd_loss(self.learn.pred, t, self.T)
         self.learn.loss = self.learn.loss_grad.detach().clone()
+
+# %% ../nbs/07_distill.ipynb #8c6b288a
+def check_teacher(learn, # the Learner of the student
+                  teacher:nn.Module|None, # the model to distil from (None: nothing to check)
+                  what:str='finetune', # the function that asks, named in the message
+                 ):
+    "Raise an error naming `what` when `teacher` cannot take the student's inputs or gives another number of classes; changes no model and no random state"
+    if teacher is None: return
+    dl = next((d for d in (*learn.dls.loaders[1:2], learn.dls.train) if len(d)), None)  # the validation loader, else the training one
+    if dl is None: return  # no data to check on: the fit will say so
+    states = rng_states(learn.dls)  # drawing a batch moves the loader's generator, and fastai's iterator may draw from torch's
+    try: b = dl.one_batch()
+    finally: set_rng_states(states, learn.dls)
+    xb = tuple(x[:2] for x in b[:getattr(learn.dls, 'n_inp', 1 if len(b) == 1 else len(b) - 1)])
+    on = lambda m: tuple(x.to(next(m.parameters(), x).device) for x in xb)
+    with torch.no_grad(), eval_mode(learn.model), eval_mode(teacher):
+        s = learn.model(*on(learn.model))
+        with explain_input(what, teacher, xb[0], who='the teacher'): t = teacher(*on(teacher))
+    if (bad := _teacher_mismatch(what, s, t)): raise ValueError(bad)
 
 # %% ../nbs/07_distill.ipynb #35292a92
 def valid_accuracy(learn, # a Learner whose first metric is accuracy, or a model
@@ -91,6 +121,7 @@ def finetune(learn, # a Learner whose model has binary (frozen) masks
     if any(not m.binary for m in sites):
         raise ValueError("the masks are not binary: run SNL to the end or call binarize_(model, eps) before finetune")
     if epochs < 1: raise ValueError(f"epochs must be at least 1, got {epochs}")
+    check_teacher(learn, teacher, 'finetune')
     cbs = [ParamScheduler({'lr': SchedCos(lr, 0.)})]
     if teacher is not None: cbs.append(DistillCallback(teacher, T=T))
     return fit_torch_sgd(learn, epochs, lr, cbs, wd=wd, mom=mom)

@@ -15,8 +15,8 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 
 # %% auto #0
 __all__ = ['GRANULARITIES', 'compact_figures', 'use_compiled', 'using_compiled', 'masked_relu', 'MaskedReLU', 'ReLUSites',
-           'eval_mode', 'linearize_', 'masked_relus', 'mask_params', 'binarize_', 'set_masks_', 'kept_relus',
-           'total_relus', 'budget_count', 'relu_counts', 'plot_relu_counts']
+           'eval_mode', 'InputError', 'explain_input', 'check_example', 'linearize_', 'masked_relus', 'mask_params',
+           'binarize_', 'set_masks_', 'kept_relus', 'total_relus', 'budget_count', 'relu_counts', 'plot_relu_counts']
 
 # %% ../nbs/02_masked.ipynb #f098f433
 def compact_figures(dpi:int=100, # resolution of the figures (matplotlib's default)
@@ -217,6 +217,63 @@ def eval_mode(model:nn.Module, # any model
     finally:
         for m, t in modes: m.training = t
 
+# %% ../nbs/02_masked.ipynb #a6aac141
+class InputError(ValueError):
+    "An input a model cannot take: the message names the function, the shape given and the shape the model takes"
+
+_LAYERS, _SPATIAL = ((nn.Linear, 0), (nn.Conv1d, 1), (nn.Conv2d, 2), (nn.Conv3d, 3)), {1: 'L', 2: 'H, W', 3: 'D, H, W'}
+_ONE_BATCH = "pass one batch of the training data, e.g. `dls.one_batch()[0][:1]`"
+
+def _first_layer(model):
+    "The first initialised Linear or ConvNd of `model` (registration order) and its spatial dimensions, or (None, None)"
+    return next(((m, nd) for m in model.modules() if not isinstance(m, LazyModuleMixin) for t, nd in _LAYERS if isinstance(m, t)), (None, None))
+
+def _takes(model, shape, p):
+    "Whether `model` runs on a batch of two zero samples of `shape` (eval mode, no gradient) and keeps the batch"
+    try:
+        with eval_mode(model), torch.no_grad(): out = model(torch.zeros(2, *shape, dtype=p.dtype, device=p.device))
+    except Exception: return False
+    return getattr(out, 'shape', (None,))[:1] == (2,)
+
+def _expected_input(model):
+    "What `model` takes and what to pass, as text: confirmed shapes ('ResNet takes (B, 1, 40) or (B, 40)'), its first layer's, or a batch of the data"
+    layer, nd = _first_layer(model)
+    if layer is None: return _ONE_BATCH
+    c, name, text = layer.in_channels if nd else layer.in_features, type(model).__name__, lambda s: f"(B, {', '.join(map(str, s))})"
+    sites = [m for m in model.modules() if isinstance(m, MaskedReLU) and m.feature_shape is not None and len(m.feature_shape) == nd + 1]
+    spatial = tuple(sites[0].feature_shape[1:]) if nd and sites else ()
+    lazy = any(isinstance(m, LazyModuleMixin) and m.has_uninitialized_params() for m in model.modules())  # a forward pass would create them
+    if not lazy and (nd == 0 or spatial):
+        ok = [s for s in [(c, *spatial)] + ([spatial] if nd and c == 1 else []) if _takes(model, s, layer.weight)]
+        if ok: return f"{name} takes {' or '.join(map(text, ok))}"
+    return f"the first layer of {name}, a {type(layer).__name__}, takes {text((c, _SPATIAL[nd]) if nd else (c,))}: {_ONE_BATCH}"
+
+# %% ../nbs/02_masked.ipynb #05eb25bf
+@contextlib.contextmanager
+def explain_input(what:str, # the function that runs the model, named first in the message
+                  model:nn.Module, # the model run inside the block
+                  x, # the input it runs on
+                  who:str='the model', # how the message names the model
+                 ):
+    "Inside the block, an error of running `model` on `x` becomes one line, an `InputError`, naming `what`, the shape of `x` and the shape `model` takes"
+    try: yield
+    except (InputError, MemoryError, torch.OutOfMemoryError): raise  # named already, or not the input's fault
+    except Exception as e:
+        given = f"an input of shape {tuple(x.shape)}" if torch.is_tensor(x) else f"an input of type {type(x).__name__}"
+        layer, _ = _first_layer(model)
+        if torch.is_tensor(x) and layer is not None and x.dtype != layer.weight.dtype: given += f" and dtype {x.dtype}"
+        cause = (str(e).strip().splitlines() or [''])[0][:200]
+        raise InputError(f"{what}: {who} cannot take {given} ({type(e).__name__}: {cause}): {_expected_input(model)}") from e
+
+def check_example(model:nn.Module, # the model
+                  x, # a batch for it: one sample of it is run
+                  what:str='check_example', # the function that asks, named in the message
+                 ):
+    "Run one sample of `x` through `model` in eval mode without gradients, raising an `InputError` naming `what` when the model cannot take it"
+    with explain_input(what, model, x):
+        p = next(model.parameters(), None)
+        _run_quietly(model, x[:1] if p is None else x[:1].to(p.device))
+
 # %% ../nbs/02_masked.ipynb #fd477748
 _RELU_FUNCTIONS = {F.relu, torch.relu, torch.relu_, F.relu_}
 _OTHER_ACTIVATIONS = (nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU,
@@ -239,13 +296,14 @@ def _run_quietly(model, x):
     with eval_mode(model), torch.no_grad(): model(x)
 
 def _hooked_calls(model, x):
-    "Calls per module name from a real forward pass on `x`"
+    "Calls per module name from a real forward pass on `x` (linearize_'s example batch: an input the model cannot take is named)"
     calls, names = {}, {m: n for n, m in model.named_modules()}
     def hook(m, inp, out): calls[names[m]] = calls.get(names[m], 0) + 1
     hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
-    try: _run_quietly(model, x)
-    finally:
-        for h in hs: h.remove()
+    with explain_input('linearize_', model, x):
+        try: _run_quietly(model, x)
+        finally:
+            for h in hs: h.remove()
     return calls
 
 # %% ../nbs/02_masked.ipynb #62e3b740
@@ -264,13 +322,14 @@ def linearize_(model:nn.Module, # any model with nn.ReLU modules
         raise ValueError("the model already has MaskedReLU sites: linearize_ converts a model once")
     relus = [(n, m) for n, m in model.named_modules(remove_duplicate=False) if isinstance(m, nn.ReLU)]
     if not relus: raise ValueError(f"{type(model).__name__} has no nn.ReLU module: there is nothing to linearize")
+    hooked = None if x is None else _hooked_calls(model, x)  # the plain model runs x first: a wrong x fails before any change
     try: calls = _traced_calls(model)
     except TypeError: raise
     except Exception as e:
         if x is None:
             raise ValueError(f"could not trace {type(model).__name__} with torch.fx ({type(e).__name__}: {e}); pass an "
                              "example batch, linearize_(model, x=xb), so that reused ReLU modules are found by running it") from e
-        calls = _hooked_calls(model, x)
+        calls = hooked
     names = {}  # module -> every name it is registered under; calls are credited to the first one
     for name, relu in relus: names.setdefault(relu, []).append(name)
     for relu, ns in names.items():
@@ -366,9 +425,10 @@ def relu_counts(model:nn.Module, # a plain or a converted model
         rows.append(dict(site=names[m], shape=shape, total=total, kept=kept))
     hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.ReLU, MaskedReLU))]
     if not hs: raise ValueError(f"{type(model).__name__} has no ReLU site (nn.ReLU or MaskedReLU) to count")
-    try: _run_quietly(model, x)
-    finally:
-        for h in hs: h.remove()
+    with explain_input('relu_counts', model, x):
+        try: _run_quietly(model, x)
+        finally:
+            for h in hs: h.remove()
     return pd.DataFrame(rows, columns=['site', 'shape', 'total', 'kept'])
 
 # %% ../nbs/02_masked.ipynb #94c8b3e6

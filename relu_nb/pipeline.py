@@ -7,6 +7,7 @@ from __future__ import annotations
 from .masked import *
 from .settings import *
 import copy, functools, hashlib, json, os, socket, time, warnings
+import relu_nb
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,8 @@ from fastai.callback.fp16 import MixedPrecision  # also gives Learner.to_fp16 an
 from fastai.callback.channelslast import ChannelsLast
 from fastcore.basics import patch
 from fastcore.meta import delegates
-from .core import atomic_write, read_checkpoint, CheckpointError, save_state, save_figure, reseed, Stage
+from .core import (atomic_write, read_checkpoint, read_json, CheckpointError, save_state, save_figure, reseed, Stage,
+    pid_alive, remove_stale_temps)
 from .models import ARCHS, make_model, save_checkpoint, load_checkpoint
 from .data import mnist1d_dls, cifar_dls, tiny_imagenet_dls
 from .distill import finetune, fit_torch_sgd, valid_accuracy
@@ -34,9 +36,10 @@ _all_ = ['ARCHS', 'make_model', 'save_checkpoint', 'load_checkpoint',  # they li
          'DATASETS', 'RECIPES', 'RunSettings', 'SettingsError']  # and these in relu_nb.settings
 
 # %% auto #0
-__all__ = ['make_dls', 'pretrain_one_cycle', 'amp_precision', 'Recipe', 'recipe_table', 'step_seconds', 'paper_comparison',
-           'check_run', 'Stages', 'FolderBusy', 'FolderLock', 'run_pipeline', 'relu_report', 'ARCHS', 'make_model',
-           'save_checkpoint', 'load_checkpoint', 'DATASETS', 'RECIPES', 'RunSettings', 'SettingsError']
+__all__ = ['STAGE_NAMES', 'AT_CHANCE', 'RUN_OUTPUTS', 'make_dls', 'pretrain_one_cycle', 'amp_precision', 'Recipe', 'recipe_table',
+           'step_seconds', 'paper_comparison', 'check_run', 'Stages', 'FolderBusy', 'FolderLock', 'Diverged',
+           'DivergenceCallback', 'run_pipeline', 'relu_report', 'ARCHS', 'make_model', 'save_checkpoint',
+           'load_checkpoint', 'DATASETS', 'RECIPES', 'RunSettings', 'SettingsError']
 
 # %% ../nbs/17_pipeline.ipynb #b1e0a013
 def make_dls(dataset:str, # a key of DATASETS
@@ -138,11 +141,20 @@ def __repr__(self:Recipe):
             f"{', all-linear reference' if self.reference else ''})")
 
 # %% ../nbs/17_pipeline.ipynb #66cde2b5
+def _read_report(f):
+    "The report.json `f` of a relu_nb run, as recipe_table reads it; a CheckpointError naming it where it is not one"
+    fix = "pass the report.json of a finished relu_nb run, or rerun that run"
+    r = read_json(f, ('config', 'device', 'seconds', 'accuracy', 'relu_count'), fix)
+    if odd := [k for k in ('config', 'seconds', 'accuracy') if not isinstance(r[k], dict)]:
+        raise CheckpointError(f"{f} is not a report of relu_nb run ({', '.join(odd)} not an object): {fix}")
+    return r
+
+# %% ../nbs/17_pipeline.ipynb #43398c71
 def recipe_table(dataset:str='cifar100', # a key of DATASETS
                  reports=(), # report.json files of relu_nb runs (or their dicts): where one ran a recipe on a GPU, its figures
                 )->pd.DataFrame:
     "What each recipe does on `dataset`, and the time and accuracy measured in `reports` on a GPU, or 'not measured yet'"
-    reports = [json.loads(Path(r).read_text()) if not isinstance(r, dict) else r for r in reports]
+    reports = [r if isinstance(r, dict) else _read_report(r) for r in reports]
     rows = []
     for name, r in RECIPES.items():
         rec = Recipe(name, dataset, 'cpu')
@@ -208,19 +220,37 @@ def _check_arch(arch, dataset):
         fit = ' or '.join(a for a in sorted(ARCHS) if len(ARCHS[a][1]) == dims)
         raise SettingsError(f"--arch {arch} takes {kind[len(ARCHS[arch][1])]} but {dataset} holds {kind[dims]}: pass --arch {fit}, or another --dataset")
 
+def _check_device(device):
+    "Refuse a device that torch does not know or that this machine does not have, naming what to pass"
+    if device is None: return
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError): raise SettingsError(f"--device {device} is not a device name: pass cpu or cuda (cuda:N for the N-th GPU)") from None
+    mod = getattr(torch, d.type, None)
+    if d.type == 'cpu': return
+    if not callable(getattr(mod, 'is_available', None)): raise SettingsError(f"--device {device}: relu_nb trains on cpu or cuda (or mps), not {d.type}")
+    if not mod.is_available():
+        raise SettingsError(f"--device {device}: torch sees no {d.type} device on this machine: leave --device out (cuda when there is a GPU) or pass --device cpu")
+    n = mod.device_count() if callable(getattr(mod, 'device_count', None)) else 1
+    if d.index is not None and d.index >= n: raise SettingsError(f"--device {device}: this machine has {n} {d.type} device(s), {d.type}:0 to {d.type}:{n - 1}")
+
+# %% ../nbs/17_pipeline.ipynb #b44cc021
 def _check_out(out):
-    "Create the folder `out`, or say in one line why it cannot be"
+    "Say in one line why the folder `out` cannot be written, if it cannot; a folder made to find out is removed again"
     if out.exists() and not out.is_dir(): raise SettingsError(f"--out {out} is a file, not a folder: pass a folder (it is created if needed)")
+    new = [p for p in (out, *out.parents) if not p.exists()]  # the folders that creating out would make, deepest first
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise SettingsError(f"--out {out} cannot be created ({e.strerror}): pass a folder you can write to") from None
-    if not os.access(out, os.W_OK | os.X_OK): raise SettingsError(f"--out {out} cannot be written to: pass a folder you can write to")
+    ok = os.access(out, os.W_OK | os.X_OK)
+    for p in new: p.rmdir()  # a refused run leaves no folder behind: run_pipeline creates it when it starts
+    if not ok: raise SettingsError(f"--out {out} cannot be written to: pass a folder you can write to")
 
 def check_run(s:RunSettings, # the settings, already checked as far as they can be without the network
              ) -> int:
-    "Check `s` against the network before any work: the architecture, the budget, the output folder (created); the budget in ReLUs"
+    "Check `s` against the network and this machine before any work or file: the architecture, the budget, the device, the output folder; the budget in ReLUs"
     _check_arch(s.arch, s.dataset)
     try: b = budget_count(s.budget, _total_relus(s.arch, s.dataset))
     except ValueError as e: raise SettingsError(str(e)) from None
+    _check_device(s.device)
     _check_out(Path(s.out))
     return b
 
@@ -242,11 +272,15 @@ class Stages:
     def load(self, name:str, # the stage, e.g. 'snl'
              label:str|None=None, # how to name it in the message (default: its name)
              inputs:tuple=(), # the stages it started from: if their files are not the ones it was built on, it is not loaded
+             keys:tuple=(), # what else the stage saved and must hold (each a dict), e.g. SNL's history
             )->dict|None:
         "The saved result of stage `name` (its state_dict and what was saved with it), or None if it has not finished or its inputs changed"
-        f, label = self.out / f'stage_{name}.pth', label or name
+        f, label, fix = self.out / f'stage_{name}.pth', label or name, 'rerun with --fresh, or delete it'
         if not f.exists(): return None
-        st = read_checkpoint(f, ('config', 'state_dict'), 'rerun with --fresh, or delete it')
+        st = read_checkpoint(f, ('config', 'state_dict', 'time', *keys), fix)
+        odd = [k for k in ('config', 'state_dict', 'inputs', *keys) if k in st and not isinstance(st[k], dict)]
+        if odd or isinstance(st['time'], bool) or not isinstance(st['time'], (int, float)):
+            raise CheckpointError(f"{f} is not a stage file of relu_nb run ({', '.join(odd) or 'time'} of another kind): {fix}")
         if st['config'] != self.config:
             diff = '; '.join(f"{k} {st['config'].get(k)!r} there, {v!r} now" for k, v in self.config.items() if st['config'].get(k) != v)
             raise CheckpointError(f"{f} was written with other settings ({diff}): rerun with --fresh or another --out")
@@ -285,10 +319,11 @@ def run(self:Stages, key:str, # the stage's name: its file is stage_{key}.pth
         train, # () -> a dict of what to keep besides the weights (anything else: nothing): the stage's work
         prepare=None, # model -> None, before saved weights load into it (e.g. binarize_: the saved masks are binary)
         inputs:tuple=(), # the stages this one starts from: it is trained again when their files are not those it was built on
+        keys:tuple=(), # what train keeps that a saved stage must hold (see Stages.load)
        ) -> dict:
     "The next stage: loaded if an earlier run finished it on the same inputs, else announced, seeded, trained, timed and saved; what it kept, and its `time`"
     self.i += 1
-    if st := self.load(key, f"stage {self.i}/{self.n}: {title}", inputs):
+    if st := self.load(key, f"stage {self.i}/{self.n}: {title}", inputs, keys):
         if prepare is not None: prepare(model)
         try: model.load_state_dict(st['state_dict'])
         except RuntimeError: raise CheckpointError(f"{self.out / f'stage_{key}.pth'} holds another model: rerun with --fresh, or delete it") from None
@@ -317,17 +352,11 @@ class FolderLock:
     def __exit__(self, *exc): self.release()
 
 def _holder(fd):
-    "What the lock file open at `fd` says about its holder: (pid or None, text)"
+    "What the lock file open at `fd` says about its holder: (pid or None, text); anything else in it reads as no id"
     os.lseek(fd, 0, os.SEEK_SET); words = os.read(fd, 200).decode(errors='replace').split()
-    pid = int(words[0]) if words and words[0].isdigit() else None
+    pid = int(words[0]) if words and words[0].isdigit() and len(words[0]) < 11 else None
     return pid, (f"process {pid} on {words[1]}, since {' '.join(words[2:])}" if pid is not None and len(words) > 2
                  else 'a process that has not written its id yet')
-
-def _alive(pid):
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
 
 # %% ../nbs/17_pipeline.ipynb #af596af6
 @patch
@@ -335,7 +364,10 @@ def acquire(self:FolderLock) -> FolderLock:
     "Take the lock, waiting for it with `wait`; else a FolderBusy that names the process holding it"
     if fcntl is None: return self  # no flock here (Windows): nothing is locked
     while True:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise FolderBusy(f"{self.path} cannot be opened as the folder's lock file ({e.strerror}): remove it (no run holds it "
+                             "when none runs there) and rerun, or pass another --out") from None
         try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             who = _holder(fd)[1]
@@ -349,10 +381,12 @@ def acquire(self:FolderLock) -> FolderLock:
         if same: break
         os.close(fd)  # the holder removed the file as it let go: take a new one
     pid, _ = _holder(fd)
-    if pid is not None and pid != os.getpid() and not _alive(pid) and not self.quiet:
+    if pid is not None and pid != os.getpid() and not pid_alive(pid) and not self.quiet:
         print(f"{self.path.parent}: process {pid}, which held it, no longer runs (killed?): taking its lock over", flush=True)
-    os.ftruncate(fd, 0); os.lseek(fd, 0, os.SEEK_SET)
-    os.write(fd, f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+    try:
+        os.ftruncate(fd, 0); os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+    except OSError: pass  # a full disk: the lock holds all the same, only its file cannot say who holds it
     self.fd = fd
     return self
 
@@ -363,11 +397,29 @@ def release(self:FolderLock):
     self.path.unlink(missing_ok=True)  # while still held: a run waiting on this file then sees it is gone and takes a new one
     os.close(self.fd); self.fd = None
 
+# %% ../nbs/17_pipeline.ipynb #2c5c6e2a
+class Diverged(RuntimeError):
+    "A stage whose training diverged (a loss or weights not finite) or ended at chance: the message names the stage, what was seen and the likely fix"
+    def __init__(self, msg:str, # one line: the stage, what was seen, what to do
+                ): super().__init__(msg); self.msg = msg
+    def __str__(self): return self.msg  # fastai rewrites the args of an error raised in a callback: the message stays one line
+
+class DivergenceCallback(Callback):
+    "Stop the fit at the first training batch whose loss is not finite, with a `Diverged` naming `stage` and `fix` (fastai's TerminateOnNaNCallback, raising)"
+    order, run_valid = -9, False
+    def __init__(self, stage:str='the fit', # what is trained, for the message, e.g. 'SNL'
+                 fix:str='lower the learning rate', # what to do about it, for the message
+                ): self.stage, self.fix = stage, fix
+    def after_batch(self):
+        if not torch.isfinite(self.learn.loss).all():
+            raise Diverged(f"{self.stage} diverged: the loss became {self.learn.loss.detach().float().mean().item()} in epoch {self.epoch + 1} of "
+                           f"{self.n_epoch}, batch {self.iter + 1}; {self.fix}")
+
 # %% ../nbs/17_pipeline.ipynb #76325826
 class _Run:
     "One call of `run_pipeline`: its settings, data, recipe and stages, and what each stage leaves for the next"
     def __init__(self, s:RunSettings, budget:int, quiet:bool):
-        self.s, self.b, self.quiet, self.times, self.acc = s, budget, quiet, {}, {}
+        self.s, self.b, self.quiet, self.times, self.acc, self.warnings = s, budget, quiet, {}, {}, []
         self.n_cls, self.total = DATASETS[s.dataset]['classes'], _total_relus(s.arch, s.dataset)
         self.device = torch.device(s.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         rec = self.rec = Recipe(s.recipe, s.dataset, self.device, epochs=s.epochs, snl_epochs=s.snl_epochs,
@@ -388,10 +440,22 @@ class _Run:
             return fn(learn)
 
     def fit_stage(self, key, title, learn, fn, **kw):
-        "Stage `key`: `fn(learn)` fitted (or loaded), its time kept; what it saved"
-        st = self.stages.run(key, title, learn.model, lambda: fn(learn), **kw)
+        "Stage `key`: `fn(learn)` fitted and checked before it is saved (or loaded), its time and warnings kept; `(what it saved, valid accuracy)`"
+        checked = {}
+        def train():
+            caught = []
+            try:
+                with warnings.catch_warnings(record=True) as caught, learn.added_cbs(DivergenceCallback(STAGE_NAMES[key], self.fix(key))):
+                    warnings.simplefilter('always')
+                    res = fn(learn)
+            finally: own = _own_warnings(caught, self.quiet)  # printed also when the stage fails: they may say why
+            res = {**(res if isinstance(res, dict) else {}), 'warnings': own}
+            checked['acc'] = self.check_stage(key, learn)  # a Diverged here: the stage is not saved
+            return res
+        st = self.stages.run(key, title, learn.model, train, **kw)
         self.times[key] = st['time']
-        return st
+        self.warnings += [f"{STAGE_NAMES[key]}: {w}" for w in st.get('warnings') or []]
+        return st, checked['acc'] if 'acc' in checked else valid_accuracy(learn)
 
 # %% ../nbs/17_pipeline.ipynb #a3cdc68a
 @patch
@@ -400,21 +464,60 @@ def references(self:_Run):
     rec, arch, seed = self.rec, self.s.arch, self.s.seed
     reseed(seed, self.dls)  # the initial weights too come from the seed, whatever this process drew before
     self.base = rec.learner(self.dls, make_model(arch, self.n_cls))
-    self.fit_stage('relu', f'all-ReLU {arch}, {rec.epochs} epochs', self.base, lambda l: self.fit(l, rec.pretrain))
-    self.acc['all_relu'], self.acc['all_linear'] = valid_accuracy(self.base), None
+    _, self.acc['all_relu'] = self.fit_stage('relu', f'all-ReLU {arch}, {rec.epochs} epochs', self.base, lambda l: self.fit(l, rec.pretrain))
+    self.acc['all_linear'] = None
     if rec.reference:
         reseed(seed, self.dls)
         lin = rec.learner(self.dls, set_masks_(linearize_(make_model(arch, self.n_cls), x=self.xb[:2].cpu()), 0.))
-        self.fit_stage('linear', f'all-linear {arch}, {rec.epochs} epochs', lin, lambda l: self.fit(l, rec.pretrain))
-        self.acc['all_linear'] = valid_accuracy(lin)
+        _, self.acc['all_linear'] = self.fit_stage('linear', f'all-linear {arch}, {rec.epochs} epochs', lin, lambda l: self.fit(l, rec.pretrain))
 
 @patch
 def kd_finetune(self:_Run):
     "Stage 4: the KD finetune of the binarized network, with the all-ReLU one as teacher"
     n = self.rec.finetune_epochs
-    self.fit_stage('finetune', f'KD finetune, {n} epochs', self.learn, lambda l: self.fit(l, lambda l: finetune(l, self.teacher, n)),
-                   inputs=('snl', 'relu'))
-    self.acc['snl_finetuned'] = valid_accuracy(self.learn)
+    _, self.acc['snl_finetuned'] = self.fit_stage('finetune', f'KD finetune, {n} epochs', self.learn,
+                                                  lambda l: self.fit(l, lambda l: finetune(l, self.teacher, n)), inputs=('snl', 'relu'))
+
+# %% ../nbs/17_pipeline.ipynb #028bd7a7
+STAGE_NAMES = dict(relu='the all-ReLU pretraining', linear='the all-linear pretraining', snl='SNL', finetune='the KD finetune')
+AT_CHANCE = 1.5  # a stage whose validation accuracy is at most AT_CHANCE / classes ended at chance
+
+def _own_warnings(caught, quiet) -> list:
+    "The messages of relu_nb's own warnings among `caught`, once each (printed unless quiet); the others are issued again, once each"
+    own, others, here = [], set(), Path(relu_nb.__file__).parent
+    for w in caught:
+        if Path(w.filename).parent == here:
+            if str(w.message) not in own:
+                own.append(str(w.message))
+                if not quiet: print(f"warning: {w.message}", flush=True)
+        elif (k := (str(w.message), w.category, w.filename, w.lineno)) not in others:
+            others.add(k); warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return own
+
+@patch
+def fix(self:_Run, key:str, # the stage, a key of STAGE_NAMES
+       ) -> str:
+    "What to do when stage `key` diverges, for the message"
+    s, again = self.s, 'and rerun with --fresh (or another --out)'
+    if key in ('snl', 'finetune'):
+        return (f"{'SNL handed over a network that the finetune cannot recover: ' if key == 'finetune' else ''}lower --snl-lr (now {s.snl_lr:g}) "
+                f"or --mask-lr (now {s.mask_lr:g}) {again}")
+    return (f"the {self.rec.name} recipe trains it with SGD from lr {self.rec.lr:g}: try "
+            f"{'--recipe fast (it warms the rate up) or ' if self.rec.name == 'paper' else ''}another --seed, {again}")
+
+@patch
+def check_stage(self:_Run, key:str, # the stage, a key of STAGE_NAMES
+                learn, # its Learner, just trained
+               ) -> float:
+    "After stage `key` trained: a Diverged where a weight is not finite, or where the all-ReLU or the finetuned network is at chance; the accuracy"
+    name, bad = STAGE_NAMES[key], [k for k, v in learn.model.state_dict().items()
+                                   if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad: raise Diverged(f"{name} diverged: its weights hold nan or inf ({bad[0]}{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}); {self.fix(key)}")
+    acc, line = valid_accuracy(learn), AT_CHANCE / self.n_cls
+    if key in ('relu', 'finetune') and acc <= line:  # the all-linear floor may be weak; SNL's network is judged after its finetune
+        raise Diverged(f"{name} ended at chance: {acc:.1%} validation accuracy with {self.n_cls} classes (at most {AT_CHANCE:g}/{self.n_cls} = "
+                       f"{line:.1%} is chance); {self.fix(key)}")
+    return acc
 
 # %% ../nbs/17_pipeline.ipynb #637a1d1a
 def _duration(s): return f"{s / 60:.0f} min" if s >= 90 else f"{s:.0f} s"
@@ -446,18 +549,24 @@ def linearize(self:_Run):
     self.learn = rec.learner(self.dls, linearize_(copy.deepcopy(self.base.model).cpu(), s.granularity, x=self.xb[:2].cpu()).to(self.device))
     self.history = None
     def train(learn):
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter('always')
-            h = self.history = self.fit(learn, lambda l: snl(l, self.b, lasso=s.lasso, lasso_frac=s.lasso_frac, lr=s.snl_lr,
-                                                             mask_lr=s.mask_lr, teacher=self.teacher, snapshots=False, **rec.snl_kwargs(),
-                                                             cbs=[] if self.quiet else [_TimeLeft(rec)]))
-        for x in w:
-            if 'did not reach the budget' in str(x.message) and not self.quiet: print(f"warning: {x.message}")
+        h = self.history = self.fit(learn, lambda l: snl(l, self.b, lasso=s.lasso, lasso_frac=s.lasso_frac, lr=s.snl_lr, mask_lr=s.mask_lr,
+                                                         teacher=self.teacher, snapshots=False, **rec.snl_kwargs(),
+                                                         cbs=[] if self.quiet else [_TimeLeft(rec)]))
         return dict(history=h.to_dict('list'), attrs={k: h.attrs[k] for k in ('budget', 'total', 'lasso0', 'relus', 'stop', 'schedule', 'epochs_planned')})
     how = f"the paper's schedule, at most {rec.snl_epochs} epochs" if rec.paper_schedule else f"paced to {rec.snl_epochs} epochs"
-    st = self.fit_stage('snl', f'SNL to {self.b:,} of {self.total:,} ReLUs, {how}', self.learn, train, prepare=binarize_, inputs=('relu',))
-    if self.history is None: self.history = pd.DataFrame(st['history']); self.history.attrs.update(st['attrs'])  # loaded
-    self.acc['snl_recalibrated'], self.count = valid_accuracy(self.learn), kept_relus(self.learn.model)
+    st, self.acc['snl_recalibrated'] = self.fit_stage('snl', f'SNL to {self.b:,} of {self.total:,} ReLUs, {how}', self.learn, train,
+                                                      prepare=binarize_, inputs=('relu',), keys=('history', 'attrs'))
+    if self.history is None: self.history = _saved_history(self.out / 'stage_snl.pth', st)  # loaded
+    self.count = kept_relus(self.learn.model)
+
+def _saved_history(f, st):
+    "SNL's history as the stage file `f` saved it (`st`); a CheckpointError naming `f` where it is not one"
+    try: h = pd.DataFrame(st['history'])
+    except (ValueError, TypeError): h = None
+    if h is None or (len(h) and 'lasso' not in h):
+        raise CheckpointError(f"{f} holds no SNL history that the report can read: rerun with --fresh, or delete it")
+    h.attrs.update(st['attrs'])
+    return h
 
 # %% ../nbs/17_pipeline.ipynb #70ebc23c
 @patch
@@ -479,6 +588,7 @@ def report(self:_Run) -> dict:
                   latency_s=dict(protocol=lat_snl.protocol, all_relu=lat_relu.total_s, snl=lat_snl.total_s,
                                  plaintext=lat_snl.plaintext_s, snl_relus=lat_snl.relu_s),
                   seconds=self.times, loaded_stages=self.stages.loaded, stage_files=self.stages.ids, device=str(self.device), checkpoint='snl_model.pth',
+                  warnings=self.warnings,
                   device_name=torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else 'cpu',
                   recipe=dict(name=self.rec.name, schedule=self.rec.schedule, precision=self.rec.precision, channels_last=self.rec.channels_last))
     paper = paper_comparison(s.dataset, s.arch, self.count, a['snl_finetuned'], lat_snl.total_s)
@@ -522,12 +632,14 @@ def _report_md(out, report, history, secure_md=None):
            f"0.021 s per 1000 ReLUs kept (SNL section 4). Seconds per stage: " +
            ', '.join(f"{k} {v:.0f}" for k, v in report['seconds'].items()) +
            (f" (loaded from {out}: {', '.join(report['loaded_stages'])})" if report['loaded_stages'] else ''), '']
+    if report.get('warnings'): md += ['Warnings of the run (they may explain a low accuracy):', ''] + [f"- {w}" for w in report['warnings']] + ['']
     low = [n for n, k in (('thresholded', 'snl_thresholded'), ('recalibrated', 'snl_recalibrated')) if acc['all_linear'] is not None
            and acc[k] is not None and acc[k] < acc['all_linear']]
     if low and 'below_half' in history and len(history):
+        back = ('recovers it' if acc['snl_finetuned'] >= acc['all_linear'] else 'brings it to ' + format(acc['snl_finetuned'], '.4f'))
         md += [f"The {' and the '.join(low)} network{'s are' if len(low) > 1 else ' is'} below the all-linear one: when SNL stopped, "
                f"{history.below_half.iloc[-1]:.0%} of the kept masks were below 0.5 (the Lasso term shrinks the masks it keeps too), and "
-               "thresholding set them all to 1, a network other than the one SNL trained; the KD finetune recovers it.", '']
+               f"thresholding set them all to 1, a network other than the one SNL trained; the KD finetune {back}.", '']
     if report.get('paper'):
         p, us = report['paper']
         md += [f"The SNL paper at the nearest budget ({p['source']}): {p['accuracy']:.2%} with {p['relus']:,} ReLUs, online latency "
@@ -559,19 +671,35 @@ def write_outputs(self:_Run, report:dict, # what report.json holds
     save_figure(ax.figure, out / 'latency.png', dpi=100, bbox_inches='tight')
 
 # %% ../nbs/17_pipeline.ipynb #dabcdb5d
+RUN_OUTPUTS = ('report.json', 'report.md', 'snl_history.csv', 'snl.png', 'relus.png', 'latency.png', 'snl_model.pth')  # besides the stage files
+
+def _clear(out, stages=False):
+    "Remove a finished run's files from `out` (with `stages`, its stage files too): nothing of an earlier run is left to look current"
+    for f in [*(out / n for n in RUN_OUTPUTS), *(sorted(out.glob('stage_*.pth')) if stages else [])]: f.unlink(missing_ok=True)
+
+def _start(out, fresh, quiet):
+    "Before any work in `out`, its lock held: remove the temporary files of a save that was killed, and with `fresh` all of the earlier run"
+    if (gone := remove_stale_temps(out)) and not quiet: print(f"{out}: removed {', '.join(gone)}, left by a save that was killed", flush=True)
+    if fresh: _clear(out, stages=True)
+
 @delegates(RunSettings)
 def run_pipeline(settings:RunSettings|None=None, # all the settings as one object; keywords given beside it replace its values
                  **kwargs) -> dict:
     "Train, SNL to `budget`, KD finetune, evaluate against all-ReLU (and all-linear), estimate PI latency; write reports to `out`"
     s = RunSettings(**kwargs) if settings is None else replace(settings, **kwargs)  # checked when made
-    budget = check_run(s)  # and against the network, before any work
+    budget = check_run(s)  # and against the network and this machine, before any work or file
     rank, _ = init_distributed()  # under torchrun or accelerate launch: join the other processes (one process: nothing)
-    quiet = s.quiet or rank != 0
-    lock = FolderLock(s.out, s.wait, quiet)
+    quiet, out = s.quiet or rank != 0, Path(s.out)
+    rank0(out.mkdir, parents=True, exist_ok=True)
+    lock = FolderLock(out, s.wait, quiet)
     rank0(lock.acquire)  # one run per folder: the first process holds the lock for all of them
     try:
+        rank0(_start, out, s.fresh, quiet)
         run = _Run(s, budget, quiet)
-        run.references(); run.linearize(); run.kd_finetune()
+        try: run.references(); run.linearize(); run.kd_finetune()
+        except Diverged:  # no report of an earlier run stays to look like this one's; the finished stages do
+            if rank == 0: _clear(out)  # (not a collective: under a launcher one process may diverge before the others)
+            raise
         return run.report()
     finally: lock.release()
 

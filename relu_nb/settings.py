@@ -11,12 +11,16 @@ from pathlib import Path
 __all__ = ['DATASETS', 'RECIPES', 'RUN_GRANULARITIES', 'SettingsError', 'RunSettings', 'check_settings']
 
 # %% ../nbs/16_settings.ipynb #19ea573b
-# per data set: classes, input shape, default architecture, SNL's Adam learning rates of the weights and of the masks
+# per data set: classes, input shape, training samples, default architecture, SNL's Adam learning rates of the weights and of
+# the masks, and the folders and archives relu_nb.data reads it from (a --data folder holds one of them, or is one of the folders)
 DATASETS = dict(
-    mnist1d=dict(classes=10, shape=(1, 40), arch='resnet1d', lr=1e-3, mask_lr=3e-3),
-    cifar10=dict(classes=10, shape=(3, 32, 32), arch='resnet18', lr=1e-3, mask_lr=1e-3),
-    cifar100=dict(classes=100, shape=(3, 32, 32), arch='resnet18', lr=1e-3, mask_lr=1e-3),
-    tinyimagenet=dict(classes=200, shape=(3, 64, 64), arch='resnet18', lr=1e-3, mask_lr=1e-3))
+    mnist1d=dict(classes=10, shape=(1, 40), train=8000, arch='resnet1d', lr=1e-3, mask_lr=3e-3, files=()),
+    cifar10=dict(classes=10, shape=(3, 32, 32), train=50_000, arch='resnet18', lr=1e-3, mask_lr=1e-3,
+                 files=('cifar-10-batches-py', 'cifar-10-python.tar.gz', 'cifar10', 'cifar10.tgz')),
+    cifar100=dict(classes=100, shape=(3, 32, 32), train=50_000, arch='resnet18', lr=1e-3, mask_lr=1e-3,
+                  files=('cifar-100-python', 'cifar-100-python.tar.gz', 'cifar100', 'cifar100.tgz')),
+    tinyimagenet=dict(classes=200, shape=(3, 64, 64), train=100_000, arch='resnet18', lr=1e-3, mask_lr=1e-3,
+                      files=('tiny-imagenet-200', 'tiny-imagenet-200.zip')))
 
 # %% ../nbs/16_settings.ipynb #5082fd43
 # per recipe: what it does, its settings, and per data set the epochs of each stage
@@ -68,11 +72,29 @@ class RunSettings:
     def __post_init__(self):
         check_settings(self)  # a SettingsError names the first setting that cannot run
         ds = DATASETS[self.dataset]  # the data set's defaults, filled in once
-        self.arch, self.snl_lr, self.mask_lr = self.arch or ds['arch'], self.snl_lr or ds['lr'], self.mask_lr or ds['mask_lr']
+        self.arch = self.arch or ds['arch']
+        if self.snl_lr is None: self.snl_lr = ds['lr']  # None only: a rate of 0 was refused, never replaced
+        if self.mask_lr is None: self.mask_lr = ds['mask_lr']
         if self.secure_samples is None: self.secure_samples = 100 if self.dataset == 'mnist1d' else 0
 
 # %% ../nbs/16_settings.ipynb #b1e0a006
 RUN_GRANULARITIES = ('pixel', 'channel')  # the masks relu_nb run trains: per pixel (SNL) or per channel (structured SNL)
+
+def _positive(v) -> bool: return not isinstance(v, (bool, str)) and isinstance(v, (int, float)) and 0 < v < float('inf')
+def _shown(v) -> str: return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
+
+def _check_data(s):
+    "Refuse a --data folder that does not hold the data set (its folder or archive), unless --download fetches it there"
+    if s.dataset == 'mnist1d': return
+    if s.data is None and not s.download:
+        raise SettingsError(f"{s.dataset} is read from its archive: pass the folder that holds it with --data DIR, or add --download to fetch it")
+    if s.data is None: return
+    p, files = Path(s.data).expanduser(), DATASETS[s.dataset]['files']
+    if not p.is_dir() and (not s.download or p.exists()):
+        raise SettingsError(f"--data {s.data} is not a folder: pass the folder that holds the {s.dataset} archive")
+    if not s.download and p.name not in files and not any((p / f).exists() for f in files):
+        raise SettingsError(f"--data {s.data} holds no {s.dataset} data set (none of {', '.join(files)}): pass the folder that holds "
+                            f"its archive with --data DIR, or add --download to fetch it into {s.data}")
 
 def check_settings(s:RunSettings, # the settings as given
                   ):
@@ -83,13 +105,16 @@ def check_settings(s:RunSettings, # the settings as given
         v = getattr(s, name)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < low):
             raise SettingsError(f"--{name.replace('_', '-')} must be a whole number of at least {low}, got {v}")
-    if not (s.lasso == 'auto' or (not isinstance(s.lasso, str) and s.lasso > 0)):
-        raise SettingsError(f"--lasso must be 'auto' or a positive number, got {s.lasso}")
-    if not s.lasso_frac > 0: raise SettingsError(f"--lasso-frac must be positive, got {s.lasso_frac}")
+    if s.bs is not None and s.bs > (n := DATASETS[s.dataset]['train']):
+        raise SettingsError(f"--bs {s.bs} is more than the {n:,} training samples of {s.dataset}: pass at most {n:,}, or leave it out")
+    if isinstance(s.seed, bool) or not isinstance(s.seed, int) or not 0 <= s.seed < 2**32:
+        raise SettingsError(f"--seed must be a whole number from 0 to {2**32 - 1}, got {s.seed}")
+    for name in ('snl_lr', 'mask_lr'):  # None: the data set's; 0 is not "the default"
+        if (v := getattr(s, name)) is not None and not _positive(v):
+            raise SettingsError(f"--{name.replace('_', '-')} must be a positive learning rate, got {_shown(v)}: pass a rate such as "
+                                f"1e-3, or leave the option out for the data set's")
+    if not (s.lasso == 'auto' or _positive(s.lasso)): raise SettingsError(f"--lasso must be 'auto' or a positive number, got {_shown(s.lasso)}")
+    if not _positive(s.lasso_frac): raise SettingsError(f"--lasso-frac must be positive, got {_shown(s.lasso_frac)}")
     if s.granularity not in RUN_GRANULARITIES: raise SettingsError(f"--granularity must be 'pixel' or 'channel', got {s.granularity!r}")
-    if s.dataset != 'mnist1d':
-        if s.data is None and not s.download:
-            raise SettingsError(f"{s.dataset} is read from its archive: pass the folder that holds it with --data DIR, or add --download to fetch it")
-        if s.data is not None and not Path(s.data).is_dir() and (not s.download or Path(s.data).exists()):
-            raise SettingsError(f"--data {s.data} is not a folder: pass the folder that holds the {s.dataset} archive")
+    _check_data(s)
     if not s.budget > 0: raise SettingsError(f"--budget must be positive (a count of ReLUs, or a fraction in (0, 1)), got {s.budget:g}")

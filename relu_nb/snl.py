@@ -242,6 +242,7 @@ def recalibrate_bn_(model:nn.Module, # any model; one without batch norm is retu
     "Recompute the running mean and variance of every batch norm of `model` on `x`, as an equal-weight average over its batches"
     bns = _bns(model)
     if not bns: return model
+    if len(x): check_example(model, x, 'recalibrate_bn_')  # a wrong x fails here, before the statistics are reset
     rank, size = world() if ranks else (0, 1)
     moms = [b.momentum for b in bns]
     synced = [b for b in bns if isinstance(b, nn.SyncBatchNorm)]  # (a copy taken during a data-parallel fit on GPUs)
@@ -380,6 +381,7 @@ def snl(learn, # a Learner whose model was converted with linearize_ (and is pre
                               track=track, snapshots=snapshots)
     _check_snl_input(learn.model, s)
     s.total, s.mask_lr = _snl_setup(learn, s)
+    check_teacher(learn, teacher, 'snl')
     s.lam0 = auto_lasso(learn, lasso_frac, n_calib) if lasso == 'auto' else float(lasso)
     s.calib = train_sample(learn, n_calib) if recalibrate else None
     count_cb, stop_cb, snl_cbs = _snl_callbacks(s, teacher)

@@ -14,19 +14,29 @@ def relu_nb(*args, cwd=None, timeout=600):
     return subprocess.run(cmd, cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def cli(capsys, *argv):
+    "`relu_nb *argv` in this process, for what needs no process of its own: (exit status, standard output, standard error)"
+    from relu_nb.cli import main
+    capsys.readouterr()
+    try: main(list(argv)); code = 0
+    except SystemExit as e: code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def test_help():
     r = relu_nb('--help')
     assert r.returncode == 0, r.stderr
     for cmd in ('run', 'report', 'bench'): assert cmd in r.stdout
 
 
-def test_report():
-    r = relu_nb('report', '--arch', 'resnet18')
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().endswith('resnet18: 16 ReLU sites, 491,520 ReLUs')
-    r = relu_nb('report', '--arch', 'resnet18', '--size', '64')
-    assert r.returncode == 0, r.stderr
-    assert '1,966,080 ReLUs' in r.stdout
+def test_report(capsys):
+    code, out, err = cli(capsys, 'report', '--arch', 'resnet18')
+    assert code == 0, err
+    assert out.strip().endswith('resnet18: 16 ReLU sites, 491,520 ReLUs')
+    code, out, err = cli(capsys, 'report', '--arch', 'resnet18', '--size', '64')
+    assert code == 0, err
+    assert '1,966,080 ReLUs' in out
 
 
 def test_answers_before_torch():
@@ -40,41 +50,21 @@ def test_answers_before_torch():
         assert r.stdout.strip().splitlines()[-1] == f"{status} []", (args, r.stdout[-500:], r.stderr)
 
 
-def test_run_to_a_log(tmp_path):
-    "A short `relu_nb run` whose output goes to a pipe: whole lines, one per epoch, and no bar frames; a rerun resumes"
-    args = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure', '--out', str(tmp_path / 'out'))
-    r = relu_nb(*args, cwd=tmp_path)
-    assert r.returncode == 0, r.stdout + r.stderr
-    out = r.stdout + r.stderr
-    assert '\r' not in out and '█' not in out, "progress-bar frames in the output of a run to a pipe"
-    epochs = [l for l in out.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)]
-    assert len(epochs) >= 4, f"expected a line per epoch of the training stages, got:\n{out}"
-    for i in range(1, 6): assert f'stage {i}/5: ' in out, f"no line for stage {i} of 5 in:\n{out}"
-    rep = json.loads((tmp_path / 'out' / 'report.json').read_text())
-    assert rep, "report.json is empty"
-    for f in ('report.md', 'snl_model.pth'): assert (tmp_path / 'out' / f).exists()
-    again = relu_nb(*args, cwd=tmp_path)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert '\r' not in again.stdout + again.stderr
-    assert not [l for l in again.stdout.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)], \
-        "a rerun in the same folder trained again instead of resuming the finished stages"
-
-
-def test_bad_arguments():
-    "Bad settings: one line on standard error naming the problem and the fix, exit status 2, no traceback, no work"
+def test_bad_arguments(capsys, tmp_path):
+    "Bad settings: one line on standard error naming the problem and the fix, exit status 2, no traceback, no work, no output folder"
     for args, says in ((('run', '--budget', '0'), '--budget must be positive'), (('run', '--epochs', '-1'), '--epochs must be'),
                        (('run', '--dataset', 'cifar10'), '--data DIR'), (('bench', '--rt', '0'), 'rt must be an int >= 1')):
-        r = relu_nb(*args)
-        assert r.returncode == 2, (args, r.returncode, r.stderr)
-        assert r.stderr.count('\n') == 1 and says in r.stderr and 'Traceback' not in r.stderr, (args, r.stderr)
-        assert r.stdout == '', (args, r.stdout)
+        code, out, err = cli(capsys, *args, '--out', str(tmp_path / 'out'))
+        assert code == 2, (args, code, err)
+        assert err.count('\n') == 1 and says in err and 'Traceback' not in err, (args, err)
+        assert out == '' and not (tmp_path / 'out').exists(), (args, out)
 
 
 def test_run_under_torchrun(tmp_path):
     "`python -m relu_nb run` in two processes (torchrun, gloo): one report, printed once; a rerun loads the finished stages on every rank"
     from relu_nb.distrib import launch
     out = tmp_path / 'out'
-    args = ('run', '--epochs', '1', '--snl-epochs', '3', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure', '--out', str(out))
+    args = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure', '--out', str(out))
     r = launch(module='relu_nb', args=args, nprocs=2, timeout=900, env={'RELU_NB_PROGRESS': 'lines'})
     assert r.stdout.count('# relu_nb report') == 1, r.stdout[-3000:]
     rep = json.loads((out / 'report.json').read_text())
@@ -98,14 +88,9 @@ def relu_nb_bg(*args, cwd=None, threads='1'):
     return subprocess.Popen(cmd, cwd=cwd or ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def one_line_error(r, *says, status=2):
-    assert r.returncode == status, (r.returncode, r.stdout[-2000:], r.stderr[-3000:])
-    assert r.stderr.count('\n') == 1 and 'Traceback' not in r.stderr, r.stderr
-    for s in says: assert s in r.stderr, (s, r.stderr)
-
-
-def test_more_bad_arguments(tmp_path):
+def test_more_bad_arguments(capsys, tmp_path, monkeypatch):
     "Budgets that are neither counts nor fractions, combinations that do not fit, an --out or a checkpoint that cannot be used: one line, status 2"
+    monkeypatch.chdir(tmp_path)  # where the default --out would go
     (tmp_path / 'a_file').write_text('x'); (tmp_path / 'not.pth').write_text('not a checkpoint')
     for args, says in ((('run', '--budget', '1.5'), '--budget 1.5 is neither a whole count of ReLUs nor a fraction in (0, 1)'),
                        (('run', '--budget', 'inf'), '--budget inf is not a positive finite number'),
@@ -117,9 +102,10 @@ def test_more_bad_arguments(tmp_path):
                        (('run', '--out', '/proc/no/such/folder'), 'cannot be created'),
                        (('secure', str(tmp_path / 'no_such.pth')), 'no_such.pth does not exist'),
                        (('secure', str(tmp_path / 'not.pth')), 'not.pth is not a readable checkpoint')):
-        r = relu_nb(*args)
-        one_line_error(r, says)
-        assert r.stdout == '', (args, r.stdout)
+        code, out, err = cli(capsys, *args)
+        assert code == 2 and err.count('\n') == 1 and 'Traceback' not in err and says in err, (args, code, err)
+        assert out == '', (args, out)
+    assert sorted(os.listdir(tmp_path)) == ['a_file', 'not.pth'], os.listdir(tmp_path)  # no output folder in the working folder
 
 
 def test_help_says_each_default_once():
@@ -131,7 +117,7 @@ def test_help_says_each_default_once():
             assert h.count('(default') <= 1 and '(default: None)' not in h, (name, a.dest, h)
 
 
-def test_one_run_per_folder(tmp_path):
+def test_one_run_per_folder(capsys, tmp_path):
     "Two runs into one folder at once: the second refuses in one line naming the folder and the first process; with --wait it waits"
     out = tmp_path / 'out'; args = (*SMALL, '--out', str(out))
     a = relu_nb_bg(*args)
@@ -139,8 +125,9 @@ def test_one_run_per_folder(tmp_path):
     for _ in range(600):
         if lock.exists() and lock.read_text().strip(): break
         time.sleep(0.1)
-    b = relu_nb(*args)
-    one_line_error(b, f'relu_nb run: error: {out} is in use by another run (process {a.pid} on', '--wait')
+    code, _, err = cli(capsys, *args)  # a second run (here, in this process) while a holds the folder
+    assert code == 2 and err.count('\n') == 1, (code, err)
+    assert f'relu_nb run: error: {out} is in use by another run (process {a.pid} on' in err and '--wait' in err, err
     w = relu_nb_bg(*args, '--wait')  # waits for a, then loads what a finished
     a_out, a_err = a.communicate(timeout=600)
     assert a.returncode == 0, a_err[-3000:]
@@ -151,7 +138,9 @@ def test_one_run_per_folder(tmp_path):
     assert rep['loaded_stages'] == ['relu', 'linear', 'snl', 'finetune'], rep['loaded_stages']
     assert not lock.exists()
     (out / 'stage_snl.pth').write_bytes((out / 'stage_snl.pth').read_bytes()[:100])  # as after a full disk
-    one_line_error(relu_nb(*args), f'{out / "stage_snl.pth"} is not a readable checkpoint', '--fresh')
+    code, _, err = cli(capsys, *args, '--quiet')
+    assert code == 2 and err.count('\n') == 1, (code, err)
+    assert f'{out / "stage_snl.pth"} is not a readable checkpoint' in err and '--fresh' in err, err
 
 
 def _weights(folder):
@@ -166,8 +155,10 @@ def _same(x, y):
 
 def test_same_seed_same_bits(tmp_path):
     "Two fresh runs with one seed, at one thread and at the default threads: identical weights and masks in every stage file"
+    bits = [a if a != '2' else '1' for a in SMALL]  # SNL planned for one epoch (two at most): the bits of every stage all the same
+    assert bits[bits.index('--snl-epochs') + 1] == '1'
     for threads in ('1', None):
-        ps = [relu_nb_bg(*SMALL, '--out', str(tmp_path / f'{threads}{i}'), threads=threads) for i in range(2)]
+        ps = [relu_nb_bg(*bits, '--out', str(tmp_path / f'{threads}{i}'), threads=threads) for i in range(2)]
         for p in ps: p.communicate(timeout=600); assert p.returncode == 0
         a, b = (_weights(tmp_path / f'{threads}{i}') for i in range(2))
         assert list(a) == ['stage_finetune.pth', 'stage_linear.pth', 'stage_relu.pth', 'stage_snl.pth'], list(a)
@@ -175,7 +166,8 @@ def test_same_seed_same_bits(tmp_path):
 
 
 def test_ctrl_c(tmp_path):
-    "Ctrl-C in a run: one line saying what was kept and how to resume, status 130; the rerun resumes"
+    """Ctrl-C in a run: one line saying what was kept and how to resume, status 130; the rerun resumes, its output to a pipe in whole
+    lines (one per epoch, no bar frames, as in a log); a third run only loads"""
     out = tmp_path / 'out'
     p = relu_nb_bg(*SMALL, '--out', str(out))
     for line in p.stdout:
@@ -188,3 +180,14 @@ def test_ctrl_c(tmp_path):
     assert not (out / '.relu_nb.lock').exists() and not list(out.glob('.*tmp*'))
     r = relu_nb(*SMALL, '--out', str(out))
     assert r.returncode == 0 and 'stage 1/5: all-ReLU resnet1d, 1 epochs: loaded from' in r.stdout, r.stdout[-2000:]
+    log = r.stdout + r.stderr  # a run to a pipe, as in a log
+    assert '\r' not in log and '█' not in log, "progress-bar frames in the output of a run to a pipe"
+    epochs = [l for l in log.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)]
+    assert len(epochs) >= 3, f"expected a line per epoch of the stages trained (all-linear, SNL, finetune), got:\n{log}"
+    for i in range(1, 6): assert f'stage {i}/5: ' in log, f"no line for stage {i} of 5 in:\n{log}"
+    assert json.loads((out / 'report.json').read_text())['loaded_stages'] == ['relu']
+    for f in ('report.md', 'snl_model.pth'): assert (out / f).exists()
+    again = relu_nb(*SMALL, '--out', str(out))
+    assert again.returncode == 0 and '\r' not in again.stdout + again.stderr, again.stderr[-2000:]
+    assert not [l for l in again.stdout.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)], \
+        "a rerun in the same folder trained again instead of resuming the finished stages"
