@@ -38,9 +38,9 @@ def pareto_figure(path=BENCH, out=ROOT / 'results' / 'bench' / 'pareto.png'):
     "Accuracy against ReLUs kept, one line per method (bars: the range over seeds), as results/bench/pareto.png"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from relu_nb.bench import METHOD_STYLES as styles  # the benchmark's own plot styles
     rows, relu, cfg = bench_summary(path)
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    styles = {'snl': 'C0o-', 'snl+bcd': 'C3s-', 'snl-equal': 'C1D:', 'random': 'C7^--', 'cull': 'C2v--'}
     for m, label in COLUMNS:
         g = sorted((r for (mm, _), r in rows.items() if mm == m and r['relus'] > 0), key=lambda r: r['relus'])
         if not g: continue

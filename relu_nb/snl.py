@@ -5,14 +5,12 @@
 # %% ../nbs/08_snl.ipynb #4c6a38b9
 from __future__ import annotations
 from .masked import *
-import contextlib, copy, time, types, warnings
+import copy, time, types, warnings
 import pandas as pd
 import torch, torch.nn as nn, torch.distributed as dist
 from torch.utils.data import TensorDataset, Subset
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
-from fastai.callback.schedule import ParamScheduler, SchedNo, combine_scheds
 from fastai.optimizer import Adam
-from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.learner import Learner
 from .data import TensorDS
 from .distill import *

@@ -1,6 +1,7 @@
 """The `relu_nb` command line, run as a user runs it: a separate process whose output goes to a pipe, as in a log."""
 import json, os, re, signal, subprocess, sys, time
 from pathlib import Path
+from cli_helpers import cli
 
 ROOT = Path(__file__).parents[1]
 
@@ -12,16 +13,6 @@ def relu_nb(*args, cwd=None, timeout=600):
     env.pop('RELU_NB_PROGRESS', None)  # the command decides from where its output goes: here, a pipe
     cmd = [sys.executable, '-c', 'import sys; from relu_nb.cli import main; sys.exit(main())', *args]
     return subprocess.run(cmd, cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def cli(capsys, *argv):
-    "`relu_nb *argv` in this process, for what needs no process of its own: (exit status, standard output, standard error)"
-    from relu_nb.cli import main
-    capsys.readouterr()
-    try: main(list(argv)); code = 0
-    except SystemExit as e: code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_help():

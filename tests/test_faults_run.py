@@ -2,27 +2,18 @@
 operating system refuses, the temporary file of a killed save, an interrupted `--fresh`, files of a run that cannot be
 read. The command line runs in this process (`relu_nb.cli.main`) except where a process of its own is the point; the
 runs that train do one epoch of the all-ReLU network (the `fast` recipe) and stop at the next stage."""
-import json, os, signal, subprocess, sys
+import os, signal, subprocess, sys
 from pathlib import Path
 import pytest, torch
 import relu_nb.pipeline
-from relu_nb.cli import main
 from relu_nb.core import CheckpointError
 from relu_nb.pipeline import Recipe, recipe_table
 from relu_nb.settings import DATASETS
+from cli_helpers import cli
 
 ROOT = Path(__file__).parents[1]
 FAST = ('run', '--recipe', 'fast', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure')
 EARLIER = ('report.json', 'report.md', 'snl_model.pth', 'snl_history.csv', 'snl.png')  # what an earlier, finished run left
-
-
-def cli(capsys, *argv):
-    "`relu_nb *argv` in this process: (exit status, standard output, standard error)"
-    capsys.readouterr()
-    try: main(list(argv)); code = 0
-    except SystemExit as e: code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(code, err, status, *says):
