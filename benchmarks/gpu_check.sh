@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of relu_nb (issue 12), for the day a machine with an NVIDIA GPU is at hand. Under 8 minutes.
+# The GPU check of relu_nb (issue 12), for the day a machine with an NVIDIA GPU is at hand. Under 10 minutes.
 #
 #   python benchmarks/gpu_wheels.py          # here, with network: the wheels the GPU machine lacks, into .whl/
 #   bash benchmarks/gpu_check.sh [.whl]      # there, from the repository root (the device tool: carry ['.whl'])
@@ -38,6 +38,8 @@ part() {  # part NAME SECONDS COMMAND...: run with a time limit, keep its log, r
 part kernel 90 $PY benchmarks/gpu_bench.py kernel --out "$RES"
 part snl 180 $PY benchmarks/gpu_bench.py snl --out "$RES"
 part bcd 60 $PY benchmarks/gpu_bench.py bcd --out "$RES"
+part profile 120 bash -c "$PY benchmarks/profile_run.py --arch resnet1d --device cuda --out $RES/profile_resnet1d_cuda.json && \
+  $PY benchmarks/profile_run.py --arch resnet18 --device cuda --n-train 4096 --out $RES/profile_resnet18_cuda.json"
 part cuda_cells 120 $PY -m pytest -p benchmarks.cpu_default nbs/02_masked.ipynb nbs/08_snl.ipynb nbs/09_bcd.ipynb \
   --flags cuda -n 3 -q --junitxml "$RES/cuda_cells.xml"
 if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then

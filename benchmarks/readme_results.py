@@ -1,7 +1,9 @@
 """The README's results: its table and its Pareto figure, both read from the committed benchmark (`relu_nb bench`,
 results/bench/bench.json), so that neither is typed in.
 
-    python benchmarks/readme_results.py          # writes results/bench/pareto.png and prints the README's table
+    python benchmarks/readme_results.py          # writes results/bench/pareto.png and prints the README's tables
+
+The second table is the default `relu_nb run`, from results/main_job/main_job.json (`python benchmarks/main_job.py`).
 
 tests/test_readme.py checks that the table in README.md is the one this prints.
 """
@@ -53,6 +55,23 @@ def pareto_figure(path=BENCH, out=ROOT / 'results' / 'bench' / 'pareto.png'):
     fig.tight_layout(); fig.savefig(out, dpi=90); plt.close(fig)
     return out
 
+MAIN_JOB = ROOT / 'results' / 'main_job' / 'main_job.json'
+
+def main_job_table(path=MAIN_JOB) -> str:
+    "Seconds of each stage of the default `relu_nb run` and their ratio to its pretraining (means over the seeds), and its accuracy"
+    d = json.loads(Path(path).read_text()); rows = d['rows']
+    mean = lambda f: sum(f(r) for r in rows) / len(rows)
+    pre = mean(lambda r: r['stage_s']['relu'])
+    cells = [('pretraining', pre), ('SNL', mean(lambda r: r['stage_s']['snl'])), ('KD finetune', mean(lambda r: r['stage_s']['finetune'])),
+             ('the rest', mean(lambda r: r['outside_s'] + sum(v for k, v in r['stage_s'].items() if k not in ('relu', 'snl', 'finetune')))),
+             ('whole run', mean(lambda r: r['wall_s']))]
+    accs = [100 * r['finetuned'] for r in rows]
+    return '\n'.join(['| ' + ' | '.join(['', *(n for n, _ in cells), f"finetuned at {rows[0]['budget']:,} ReLUs"]) + ' |',
+                      '|' + '---|' * (len(cells) + 2),
+                      '| seconds | ' + ' | '.join(f"{v:.0f}" for _, v in cells) + f" | {sum(accs) / len(accs):.2f}% (mean of {len(rows)} seeds) |",
+                      '| x pretraining | ' + ' | '.join(f"{v / pre:.2f}" for _, v in cells) + f" | {min(accs):.2f}% (lowest) |"])
+
 if __name__ == '__main__':
     print(pareto_figure(), file=sys.stderr)
     print(readme_table())
+    if MAIN_JOB.exists(): print('\n' + main_job_table())

@@ -1,29 +1,34 @@
 """What SecretFlow SPU charges for ResNet18 and the 1-D ResNet, and the single operations the cost model is fitted on.
 
-    python benchmarks/spu_costs.py [--stages micro fit networks] [--out results/spu_costs]
+    python benchmarks/spu_costs.py [--stages micro fit networks imagenet] [--out results/spu_costs]
 
 micro     one graph per distinct linear operation of resnet1d and of the CIFAR resnet18 (100 classes), and per distinct batch norm
           of wrn22_8 that follows no convolution, under CHEETAH and SEMI2K with public and secret weights; one ReLU site of 262,144 elements with K kept (K from 1 to all), and of 16,384 elements with 1,
-          1,024 and all kept, under both protocols (a ReLU costs the same whoever holds the weights); 5 warm runs each -> OUT/micro.json
+          1,024 and all kept, under both protocols (a ReLU costs the same whoever holds the weights); max pools (torchvision's 3x3,
+          stride 2 on 64 channels of 16x16 to 112x112, and a 2x2 one) under both protocols, and the global average pools of
+          torchvision's resnet18 and resnet50 at 224x224 and three average pools in every setting; 5 warm runs each -> OUT/micro.json
 fit       relu_nb.secure.fit_spu_costs on OUT/micro.json -> relu_nb/spu_costs.json, the prices relu_nb.secure.spu_cost ships with
 networks  the 1-D ResNet (all ReLUs, 768 kept, none; batch-norm statistics from MNIST-1D training signals, input a test signal) and
           ResNet18 (all 491,520 ReLUs, 50,000 and 15,000 kept at random; statistics and input from uniform random images), each
           protocol and weight setting, 8 warm runs (ResNet18 with CHEETAH and secret weights, a minute or two a run here: 3), one SPU
           worker each, which gives its peak memory
           -> OUT/networks.json
+imagenet  a check of the prices at ImageNet's sizes, not fitted on: the distinct linear operations of torchvision's resnet18 at
+          224x224 (1,000 classes) and four 1x1 convolutions of its resnet50, under CHEETAH with secret and public weights, 3 warm
+          runs each -> OUT/imagenet.json
 Rows already in a file are not measured again (a stopped run resumes); each row is written as soon as it ends. Bytes and messages
 are exact; seconds are the machine's (two parties in one process, in-memory links) and move with its load.
 """
 import argparse, json, os, platform, sys, tempfile, time
 from pathlib import Path
 
-STAGES = ('micro', 'fit', 'networks')
+STAGES = ('micro', 'fit', 'networks', 'imagenet')
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--stages', nargs='+', choices=STAGES, default=list(STAGES))
 p.add_argument('--out', default='results/spu_costs')
 a = p.parse_args()
 
-import numpy as np, torch, torch.nn as nn, copy
+import numpy as np, torch, torch.nn as nn, copy, torchvision
 from relu_nb.core import atomic_write
 from relu_nb.models import resnet1d, resnet18, wrn22_8
 from relu_nb.masked import linearize_, set_masks_
@@ -110,6 +115,17 @@ def single_ops(g, kinds=None):
         out.append((sig, PIGraph([dict(op, out='y', **{'in': ['x']})], {op[k]: g.params[op[k]] for k in keys}, {}, shapes[op['in'][0]], 'y', [])))
     return out
 
+def pool(kind, C, H, k, s, p):
+    "One max or average pool of a k x k window, stride s and padding p over C channels of H x H: (signature, graph)"
+    o = (H + 2 * p - k) // s + 1
+    op = dict(op=kind, out='y', shape=[C, o, o], kernel=[k, k], stride=[s, s], padding=[[p, p]] * 2, name=kind, **{'in': ['x']})
+    return f"{kind} {k}x{k}/{s} ({C}, {H}, {H})->({C}, {o}, {o})", PIGraph([op], {}, {}, (C, H, H), 'y', [])
+
+def torchvision_graph(name):
+    "torchvision's `name` (1,000 classes, random weights) at 224x224, exported with every ReLU"
+    torch.manual_seed(0)
+    return pi_graph(getattr(torchvision.models, name)().eval(), torch.randn(2, 3, 224, 224), all_relu=True)
+
 def micro_todo(nets):
     "The single-operation graphs the cost model is fitted on, in every setting: (label, graph, input, protocol, weights)"
     todo = []
@@ -121,6 +137,24 @@ def micro_todo(nets):
         for sig, g in single_ops(pi_graph(m, x, all_relu=True), ('affine',) if name.startswith('wrn') else None):
             xs = np.random.default_rng(0).standard_normal((1,) + g.input_shape).astype(np.float32)
             todo += [(f"{name.split()[0]} {sig}", g, xs, p_, w) for p_, w in SETTINGS]
+    maxpools = [pool('maxpool', 64, H, 3, 2, 1) for H in (16, 32, 56, 112)] + [pool('maxpool', 64, 32, 2, 2, 0)]   # no weights: public only
+    avgpools = [pool('avgpool', 64, 32, 2, 2, 0), pool('avgpool', 64, 16, 3, 1, 1), pool('avgpool', 256, 8, 4, 4, 0)]
+    means = [(f"torchvision-{n} {sig}", g) for n in ('resnet18', 'resnet50') for sig, g in single_ops(torchvision_graph(n), ('mean',))]
+    for label, g, settings in [(sig, g, [(p_, 'public') for p_ in SPU_PROTOCOLS]) for sig, g in maxpools] + \
+                              [(sig, g, SETTINGS) for sig, g in avgpools + means]:
+        xs = np.random.default_rng(0).standard_normal((1,) + g.input_shape).astype(np.float32)
+        todo += [(label, g, xs, p_, w) for p_, w in settings]
+    return todo
+
+def imagenet_todo():
+    "The distinct linear operations of torchvision's resnet18 at 224x224 and four 1x1 convolutions of its resnet50, under CHEETAH"
+    ops = single_ops(torchvision_graph('resnet18'), ('conv', 'linear'))
+    ops += [o for o in single_ops(torchvision_graph('resnet50'), ('conv',)) if o[0].split(' s')[0].endswith(
+        ('w(256, 64, 1, 1)', 'w(64, 256, 1, 1)', 'w(1024, 256, 1, 1)', 'w(2048, 512, 1, 1)'))]
+    todo = []
+    for sig, g in ops:
+        xs = np.random.default_rng(0).standard_normal((1,) + g.input_shape).astype(np.float32)
+        todo += [(f"imagenet {sig}", g, xs, 'cheetah', w) for w in WEIGHTS]
     return todo
 
 def whole(nets):
@@ -150,3 +184,8 @@ if __name__ == '__main__':
     if 'micro' in a.stages: run_rows('micro.json', micro_todo(nets), n_warm=5, group=8, outputs=False)  # a site's output: 262,144 numbers
     if 'fit' in a.stages: fit(nets)
     if 'networks' in a.stages: whole(nets)
+    if 'imagenet' in a.stages:   # the prices against ImageNet's sizes: each row beside its operation's spu_op_table row
+        todo = imagenet_todo(); d = run_rows('imagenet.json', todo, n_warm=3, group=4, outputs=False)
+        ops = {t[0]: json.loads(spu_op_table(t[1]).to_json(orient='records')) for t in todo}
+        for r in d['rows']: r['ops'] = ops[r['label']]
+        save('imagenet.json', d)

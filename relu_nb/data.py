@@ -57,7 +57,9 @@ class TensorDL(DataLoader):
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, **kwargs)
 
     def create_batches(self, samps):
-        for idxs in chunked(samps, self.bs, drop_last=self.drop_last): yield self.dataset[torch.tensor(idxs)]
+        for idxs in chunked(samps, self.bs, drop_last=self.drop_last):
+            self.last_idxs = torch.tensor(idxs)  # read by a cached teacher (DistillCallback); with workers it stays in their processes
+            yield self.dataset[self.last_idxs]
 
 # %% ../nbs/04_data.ipynb #27f1fb2e
 def _check_bs(bs):

@@ -15,10 +15,11 @@ from fastai.optimizer import SGD
 from fastai.distributed import DistributedDL
 from .distrib import world, all_sum
 from .core import rng_states, set_rng_states
+from .data import TensorDL
 
 # %% auto #0
-__all__ = ['kd_loss', 'DistillCallback', 'check_teacher', 'valid_accuracy', 'fit_torch_sgd', 'finetune', 'DeviceMixedPrecision',
-           'mixed_precision', 'autocast_of', 'pretrain']
+__all__ = ['kd_loss', 'fixed_inputs', 'teacher_logits', 'DistillCallback', 'check_teacher', 'valid_accuracy', 'fit_torch_sgd',
+           'finetune', 'DeviceMixedPrecision', 'mixed_precision', 'autocast_of', 'pretrain']
 
 # %% ../nbs/07_distill.ipynb #722f14f6
 def kd_loss(student:torch.Tensor, # student logits (B, classes)
@@ -38,21 +39,55 @@ def _teacher_mismatch(what, student_out, teacher_out):
     if len(s) == len(t) == 2 and s[0] == t[0]: return f"{what}: the teacher gives {t[1]} classes but the student {s[1]}: {fix}"
     return f"{what}: the teacher gives outputs of shape {t} but the student {s}: {fix}"
 
+
+# %% ../nbs/07_distill.ipynb #65ca5429
+def fixed_inputs(dl, # a training DataLoader
+                ) -> bool:
+    "Whether `dl` gives every sample the same input in every epoch and says which samples a batch holds: a `TensorDL` without batch transforms or workers"
+    return isinstance(dl, TensorDL) and 'after_batch' not in vars(dl) and dl.fake_l.num_workers == 0
+
+@torch.no_grad()
+def teacher_logits(teacher:nn.Module, # the model to distil from
+                   dl, # a training loader with fixed inputs (fixed_inputs)
+                  ) -> torch.Tensor:
+    "The float32 logits of `teacher` (in eval mode) for every sample of `dl`'s dataset, in its order, on the teacher's device"
+    ds, dev = dl.dataset, next(teacher.parameters()).device
+    with eval_mode(teacher):
+        return torch.cat([teacher(ds.x[i:i + dl.bs].to(dev)).float() for i in range(0, len(ds), dl.bs)])
+
+
+# %% ../nbs/07_distill.ipynb #9aa130d9
 class DistillCallback(Callback):
-    "Add knowledge distillation from `teacher` to the training loss"
+    "Add knowledge distillation from `teacher` to the training loss; the teacher's logits are computed once where the inputs are fixed"
     order, run_valid = 10, False
     def __init__(self, teacher:nn.Module, # the all-ReLU model, kept frozen
                  T:float=4., # temperature
                  kd_weight:float=1., # weight of the soft (KL) term
-                 ce_weight:float=1.): # weight of the Learner's own loss
+                 ce_weight:float=1., # weight of the Learner's own loss
+                 cache:bool|None=None): # the teacher's logits computed once before the fit: None where the inputs are fixed (fixed_inputs), else live
         if T <= 0: raise ValueError(f"the temperature T must be positive, got {T}")
-        self.teacher, self.T, self.kd_weight, self.ce_weight = teacher, T, kd_weight, ce_weight
+        self.teacher, self.T, self.kd_weight, self.ce_weight, self.cache = teacher, T, kd_weight, ce_weight, cache
 
-    def before_fit(self): self.teacher.to(next(self.learn.model.parameters()).device).eval()
+    def before_fit(self):
+        self.teacher.to(next(self.learn.model.parameters()).device).eval()
+        dl = self.cached_dl = self.learn.dls.train
+        self.logits = self.t = None
+        if self.cache and not fixed_inputs(dl):
+            raise ValueError(f"DistillCallback(cache=True): the training loader ({type(dl).__name__}) may give a sample another input in each "
+                             "epoch (a batch transform, workers, or no TensorDL): pass cache=None to run the teacher on every batch")
+        if self.cache is not False and fixed_inputs(dl):
+            with explain_input('DistillCallback', self.teacher, dl.dataset.x[:2], who='the teacher'):
+                self.logits = teacher_logits(self.teacher, dl)
+
+    def before_batch(self):  # the loader cached for only: under data_parallel the batches come through a loader that splits them (live)
+        self.t = self.logits[self.cached_dl.last_idxs.to(self.logits.device)] if self.logits is not None and self.learn.dl is self.cached_dl else None
+
+    def after_fit(self): self.logits = self.t = self.cached_dl = None
 
     def after_loss(self):
-        xb = self.learn.xb
-        with torch.no_grad(), explain_input('DistillCallback', self.teacher, xb[0], who='the teacher'): t = self.teacher(*xb)
+        xb, t = self.learn.xb, getattr(self, 't', None)
+        if t is None or len(t) != len(self.learn.pred):  # live: no cache, or a batch the cache does not know
+            with torch.no_grad(), explain_input('DistillCallback', self.teacher, xb[0], who='the teacher'): t = self.teacher(*xb)
         if (bad := _teacher_mismatch('DistillCallback', self.learn.pred, t)): raise ValueError(bad)
         self.learn.loss_grad = self.ce_weight * self.learn.loss_grad + self.kd_weight * kd_loss(self.learn.pred, t, self.T)
         self.learn.loss = self.learn.loss_grad.detach().clone()

@@ -10,8 +10,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['PI_OPS', 'FORMAT', 'FORMAT_VERSION', 'SPU_PROTOCOLS', 'WEIGHTS', 'SPU_FIELDS', 'OpSpec', 'kept_indices', 'PIGraph',
-           'jax_op', 'jax_fn', 'parse_spu_profile', 'check_fxp', 'check_run_args', 'spu_run', 'check_predict_args',
-           'spu_predict']
+           'max_tree', 'jax_op', 'jax_fn', 'parse_spu_profile', 'check_fxp', 'check_run_args', 'spu_run',
+           'check_predict_args', 'spu_predict']
 
 # %% ../nbs/12_pigraph.ipynb #9ed255fd
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ PI_OPS = dict(
                        params=('m',)),
     mean=OpSpec("mean over the spatial axes, kept as size 1: global average pooling"),
     avgpool=OpSpec("average pooling, zero padding counted in the average", attrs=_POOL),
-    maxpool=OpSpec("max pooling; in PI a comparison per window element, like a ReLU", attrs=_POOL),
+    maxpool=OpSpec("max pooling; in PI a tree of comparisons (`max_tree`), window elements - 1 per output, each costing what a ReLU does",
+                   attrs=_POOL),
 )
 
 # %% ../nbs/12_pigraph.ipynb #5d74ee51
@@ -145,7 +146,7 @@ class PIGraph(_GraphFile):
         return (f"PIGraph: input {self.input_shape}, {len(self.ops)} operations ({', '.join(f'{k} {v}' for k, v in counts.items())}), "
                 f"{self.n_relus:,} ReLUs evaluated of {self.relus_total:,} in {len(self.sites)} sites, {self.n_weights:,} weights")
 
-# %% ../nbs/12_pigraph.ipynb #2a1a0db9
+# %% ../nbs/12_pigraph.ipynb #194b8c84
 def _conv(jnp, lax, op, x, p):
     nd = len(op['stride'])
     dn = {1: ('NCH', 'OIH', 'NCH'), 2: ('NCHW', 'OIHW', 'NCHW')}[nd]
@@ -158,15 +159,25 @@ def _relu_kept(jnp, op, x, c):
     y = jnp.concatenate([jnp.maximum(jnp.take(flat, c[op['kept']], axis=1), 0.), jnp.take(flat, c[op['rest']], axis=1)], axis=1)
     return jnp.take(y, c[op['perm']], axis=1).reshape(x.shape)
 
+# %% ../nbs/12_pigraph.ipynb #52f168b5
+def max_tree(n:int # values to take the maximum of: the elements of a pooling window
+            )->list:
+    "Pairs compared at each level of the tree in which `jax_op` takes the maximum of `n` values: `n - 1` comparisons in all"
+    levels = []
+    while n > 1: levels.append(n // 2); n -= n // 2
+    return levels
+
 def _pool(jnp, op, x, kind):
     pad = [(0, 0), (0, 0)] + [tuple(q) for q in op['padding']]
     x = jnp.pad(x, pad, mode='edge') if kind == 'max' else jnp.pad(x, pad)
-    out = None
-    for offs in itertools.product(*[range(k) for k in op['kernel']]):
-        window = x[(slice(None), slice(None)) + tuple(slice(o, o + s * (n - 1) + 1, s) for o, s, n in zip(offs, op['stride'], op['shape'][1:]))]
-        out = window if out is None else (jnp.maximum(out, window) if kind == 'max' else out + window)
-    return out if kind == 'max' else out / math.prod(op['kernel'])
+    windows = [x[(slice(None), slice(None)) + tuple(slice(o, o + s * (n - 1) + 1, s) for o, s, n in zip(offs, op['stride'], op['shape'][1:]))]
+               for offs in itertools.product(*[range(k) for k in op['kernel']])]
+    if kind == 'avg': return sum(windows[1:], windows[0]) / math.prod(op['kernel'])
+    w = jnp.stack(windows)             # a tree: each level compares the first h windows with the next h in one maximum
+    for h in max_tree(len(windows)): w = jnp.concatenate([jnp.maximum(w[:h], w[h:2 * h]), w[2 * h:]])
+    return w[0]
 
+# %% ../nbs/12_pigraph.ipynb #3e3c6c42
 def jax_op(jnp, # jax.numpy, passed in: this module imports nothing but numpy
            lax, # jax.lax, passed in the same way
            op:dict, # one operation of a PIGraph (a dict of its ops)
@@ -286,6 +297,7 @@ class _Stdout:
 def _spu_parties(exe, config, runs, in_names, spu, libspu, profile=True):
     "Run `exe` once per entry of `runs` (the inputs' shares) as two parties, each in a thread over in-memory links: output shares per party, rank 0's seconds and log"
     desc = libspu.link.Desc()
+    desc.recv_timeout_ms = 3600 * 1000   # a party may compute for minutes while the other waits (an ImageNet convolution's HE product); SPU's default is 30 s
     for rank in range(2): desc.add_party(f"party{rank}", f"thread_{rank}")
     barrier, times, outs, errors = threading.Barrier(2), [], {0: [], 1: []}, []
     def party(rank):

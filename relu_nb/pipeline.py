@@ -36,9 +36,9 @@ _all_ = ['ARCHS', 'make_model', 'save_checkpoint', 'load_checkpoint',  # they li
          'DATASETS', 'RECIPES', 'RunSettings', 'SettingsError']  # and these in relu_nb.settings
 
 # %% auto #0
-__all__ = ['STAGE_NAMES', 'AT_CHANCE', 'RUN_OUTPUTS', 'make_dls', 'pretrain_one_cycle', 'amp_precision', 'Recipe', 'recipe_table',
-           'step_seconds', 'paper_comparison', 'check_run', 'Stages', 'FolderBusy', 'FolderLock', 'Diverged',
-           'DivergenceCallback', 'run_pipeline', 'relu_report', 'ARCHS', 'make_model', 'save_checkpoint',
+__all__ = ['STAGE_NAMES', 'AT_CHANCE', 'SNL_TRACK', 'RUN_OUTPUTS', 'make_dls', 'pretrain_one_cycle', 'amp_precision', 'Recipe',
+           'recipe_table', 'step_seconds', 'paper_comparison', 'check_run', 'Stages', 'FolderBusy', 'FolderLock',
+           'Diverged', 'DivergenceCallback', 'run_pipeline', 'relu_report', 'ARCHS', 'make_model', 'save_checkpoint',
            'load_checkpoint', 'DATASETS', 'RECIPES', 'RunSettings', 'SettingsError']
 
 # %% ../nbs/17_pipeline.ipynb #b1e0a013
@@ -87,11 +87,13 @@ class Recipe:
                  snl_epochs:int|None=None, # SNL epochs: the paced schedule's plan, or the paper schedule's limit (None: the recipe's)
                  finetune_epochs:int|None=None, # KD finetune epochs (None: the recipe's)
                  paper_schedule:bool=RunSettings.paper_schedule, # SNL with the paper's lambda schedule instead of the paced one
+                 reference:bool|None=None, # also train the all-linear network (None: the recipe's)
                 ):
         if name not in RECIPES: raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
         if dataset not in DATASETS: raise ValueError(f"unknown data set {dataset!r}: choose one of {', '.join(sorted(DATASETS))}")
         r = RECIPES[name]
-        self.name, self.dataset, self.about, self.schedule, self.lr, self.reference = name, dataset, r['about'], r['schedule'], r['lr'], r['reference']
+        self.name, self.dataset, self.about, self.schedule, self.lr = name, dataset, r['about'], r['schedule'], r['lr']
+        self.reference = r['reference'] if reference is None else reference
         pick = lambda v, k: r[k][dataset] if v is None else v
         self.epochs, self.finetune_epochs, self.paper_schedule = pick(epochs, 'epochs'), pick(finetune_epochs, 'finetune_epochs'), paper_schedule
         self.snl_epochs = pick(snl_epochs, 'snl_max_epochs' if paper_schedule else 'snl_epochs')
@@ -161,7 +163,7 @@ def recipe_table(dataset:str='cifar100', # a key of DATASETS
         runs = [p for p in reports if p['config']['dataset'] == dataset and p['config'].get('recipe') == name and 'cuda' in p['device']]
         rows.append({'recipe': name,
                      'pretraining': f"{rec.epochs} epochs, " + ('SGD, lr /10 at 50% and 75%' if rec.schedule == 'step' else 'one-cycle SGD'),
-                     'all-linear floor': 'trained the same way' if rec.reference else 'not trained',
+                     'all-linear floor': 'trained the same way' if rec.reference else 'with --reference',
                      'SNL': f"paced to the budget in {rec.snl_epochs} epochs", 'KD finetune': f"{rec.finetune_epochs} epochs",
                      'precision': 'fp32' if r['precision'] == 'fp32' else 'bf16 or fp16, by GPU',
                      'memory format': 'channels_last' if rec.channels_last else 'contiguous',
@@ -423,7 +425,7 @@ class _Run:
         self.n_cls, self.total = DATASETS[s.dataset]['classes'], _total_relus(s.arch, s.dataset)
         self.device = torch.device(s.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         rec = self.rec = Recipe(s.recipe, s.dataset, self.device, epochs=s.epochs, snl_epochs=s.snl_epochs,
-                                finetune_epochs=s.finetune_epochs, paper_schedule=s.paper_schedule)
+                                finetune_epochs=s.finetune_epochs, paper_schedule=s.paper_schedule, reference=s.reference)
         self.dls = make_dls(s.dataset, s.data, bs=s.bs, device=self.device, download=s.download)
         self.xb = self.dls.valid.one_batch()[0]
         self.config = dict(dataset=s.dataset, arch=s.arch, budget=budget, epochs=rec.epochs, snl_epochs=rec.snl_epochs,
@@ -530,16 +532,18 @@ class _TimeLeft(Callback):
     def after_epoch(self):
         if self.epoch + 1 != self.after: return
         per, r = (time.perf_counter() - self.t0) / self.after, self.rec
-        finetune = r.finetune_epochs * per  # a KD finetune epoch costs about an SNL epoch (both run the teacher)
+        finetune = r.finetune_epochs * per  # a KD finetune epoch costs at most an SNL epoch: an upper bound
         if r.paper_schedule:
             print(f"SNL: {per:.1f} s per epoch; the paper's schedule stops at the budget, after at most {r.snl_epochs} epochs "
                   f"({_duration((r.snl_epochs - self.after) * per)} more), then the finetune (about {_duration(finetune)})", flush=True)
         else:
             left = max(0, r.snl_epochs - self.after) * per
             print(f"SNL: {per:.1f} s per epoch, about {_duration(left)} left of its {r.snl_epochs} planned epochs; "
-                  f"the run about {_duration(left + finetune)} more (the finetune's {r.finetune_epochs} epochs at this pace)", flush=True)
+                  f"the run about {_duration(left + finetune)} more (at most, the finetune's {r.finetune_epochs} epochs at this pace)", flush=True)
 
 # %% ../nbs/17_pipeline.ipynb #4fccbff6
+SNL_TRACK = 5  # a run evaluates the thresholded network every 5th SNL epoch and at the last (snl's track): points of the plot, not of the schedule
+
 @patch
 def linearize(self:_Run):
     "Stage 3: SNL to the budget on a copy of the all-ReLU network, binarized (batch norm recalibrated), the all-ReLU one teaching"
@@ -550,7 +554,7 @@ def linearize(self:_Run):
     self.history = None
     def train(learn):
         h = self.history = self.fit(learn, lambda l: snl(l, self.b, lasso=s.lasso, lasso_frac=s.lasso_frac, lr=s.snl_lr, mask_lr=s.mask_lr,
-                                                         teacher=self.teacher, snapshots=False, **rec.snl_kwargs(),
+                                                         teacher=self.teacher, snapshots=False, track=SNL_TRACK, **rec.snl_kwargs(),
                                                          cbs=[] if self.quiet else [_TimeLeft(rec)]))
         return dict(history=h.to_dict('list'), attrs={k: h.attrs[k] for k in ('budget', 'total', 'lasso0', 'relus', 'stop', 'schedule', 'epochs_planned')})
     how = f"the paper's schedule, at most {rec.snl_epochs} epochs" if rec.paper_schedule else f"paced to {rec.snl_epochs} epochs"
@@ -606,7 +610,7 @@ def _report_rows(report):
     acc, lat, c = report['accuracy'], report['latency_s'], report['config']
     return [('all-ReLU', report['relus_total'], acc['all_relu'], lat['all_relu']),
             ('all-linear (trained the same way)', 0, acc['all_linear'], lat['plaintext']) if acc['all_linear'] is not None else
-            (f"all-linear: not trained by the {c['recipe']} recipe", 0, None, lat['plaintext']),
+            ("all-linear: not trained (--reference trains it)", 0, None, lat['plaintext']),
             ('SNL, soft masks (at the stop)', None, acc['snl_soft'], None),
             ('SNL, thresholded (the paper)', report['relu_count'], acc['snl_thresholded'], lat['snl']),
             ('SNL, thresholded, batch norm recalibrated', report['relu_count'], acc['snl_recalibrated'], lat['snl']),
@@ -645,7 +649,9 @@ def _report_md(out, report, history, secure_md=None):
         md += [f"The SNL paper at the nearest budget ({p['source']}): {p['accuracy']:.2%} with {p['relus']:,} ReLUs, online latency "
                f"{p['latency_s']:.3f} s (measured with DELPHI); this run: {us['accuracy']:.2%} with {us['relus']:,} ReLUs, "
                f"{us['latency_s']:.3f} s (the latency model).", '']
-    if secure_md: md += ['## Secure inference, measured in SPU', '', secure_md, '']
+    if secure_md:
+        md += ['## Secure inference, measured in SPU', '', secure_md, '']
+        if not report.get('secure_accuracy'): md += ['The accuracy in SPU was not measured: `--secure-samples 100` measures it on 100 validation samples.', '']
     md += ['![SNL](snl.png)', '', '![ReLUs per site](relus.png)', '', '![latency](latency.png)', '']
     return md
 

@@ -9,7 +9,7 @@ from json import dumps as _dumps
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import relu_nb.pigraph
-from .pigraph import PIGraph, check_run_args, check_fxp, check_predict_args, jax_op
+from .pigraph import PIGraph, check_run_args, check_fxp, check_predict_args, jax_op, max_tree
 from .masked import MaskedReLU, masked_relus, eval_mode
 from .models import ARCHS, make_model, load_checkpoint
 from .data import mnist1d_tensors
@@ -223,11 +223,11 @@ def secure_cost(model:nn.Module, # linearized (binary masks), or plain with all_
 
 # %% ../nbs/14_secure.ipynb #c4d4b661
 SPU_NETWORKS = {'lan': dict(mbit_s=3000., rtt_ms=0.3), 'wan': dict(mbit_s=400., rtt_ms=40.)} # CHEETAH's LAN and WAN (Huang et al., 2022)
-_PRICED = ('conv', 'linear', 'affine', 'mean', 'avgpool', 'relu', 'relu_kept')
+_PRICED = ('conv', 'linear', 'affine', 'mean', 'avgpool', 'maxpool', 'relu', 'relu_kept')
 
 def spu_op_table(g:PIGraph # the graph to price
                 )->pd.DataFrame:
-    "One row per operation of `g` that SPU charges for: kind, ReLUs, output elements, im2col columns, weights, multiply-adds"
+    "One row per operation of `g` that SPU charges for: kind, ReLUs, output elements, im2col columns, weights, multiply-adds, max-pool window"
     shapes = {g.input: tuple(g.input_shape)} | {op['out']: tuple(op['shape']) for op in g.ops}
     rows = []
     for op in g.ops:
@@ -240,8 +240,9 @@ def spu_op_table(g:PIGraph # the graph to price
         per_out = math.prod(w.shape[1:]) if w is not None else 0        # products summed into one output: channels in x kernel
         n_w = w.size if w is not None else g.params[op['scale']].size if kind == 'affine' else 0
         rows.append(dict(op=op['out'], kind=kind, relus=g.relus(op), n_in=math.prod(shapes[op['in'][0]]), n_out=n_out,
-                         cols=n_out // w.shape[0] * per_out if w is not None else 0, n_weights=int(n_w), macs=n_out * per_out))
-    return pd.DataFrame(rows, columns=['op', 'kind', 'relus', 'n_in', 'n_out', 'cols', 'n_weights', 'macs'])
+                         cols=n_out // w.shape[0] * per_out if w is not None else 0, n_weights=int(n_w), macs=n_out * per_out,
+                         window=math.prod(op['kernel']) if kind == 'maxpool' else 0))
+    return pd.DataFrame(rows, columns=['op', 'kind', 'relus', 'n_in', 'n_out', 'cols', 'n_weights', 'macs', 'window'])
 
 
 # %% ../nbs/14_secure.ipynb #f043c63d
@@ -296,7 +297,7 @@ def _nnls(X, y):
         keep.remove(int(np.argmin(coef)))
 
 
-# %% ../nbs/14_secure.ipynb #979f66ef
+# %% ../nbs/14_secure.ipynb #33b3bf07
 _REFILL = 1000 # a warm run of one site with more messages than this refilled CHEETAH's pool of oblivious transfers
 _PRODUCTS = ('conv', 'linear') # one matrix product each in SPU (a convolution by its im2col matrix): priced alike
 _OT_WORK = 2048 # CHEETAH splits an operation's oblivious transfers over a worker per this many elements, up to the machine's cores
@@ -320,17 +321,31 @@ def _fit_relu(d):
                 refill=dict(messages=burst, bytes=sum(b for row in extra for e, b in row if e > _REFILL) / sum(n) if sum(n) else 0,
                             relus=served / sum(n) if sum(n) else None))   # ReLUs per refill
 
+# %% ../nbs/14_secure.ipynb #b71bd74c
+def _pool_levels(n_out, window):
+    "Comparisons at each level of a max pool's tree (`max_tree`): the pairs of a window times its output elements"
+    return [h * int(n_out) for h in max_tree(int(window))]
+
+def _fit_maxpool(d):
+    "A protocol's max-pool prices from one-pool rows: bytes per comparison and per level of the tree (runs without a refill), seconds per comparison and output element"
+    levels = [_pool_levels(n, w) for n, w in zip(d.n_out, d.window)]
+    X = np.array([[sum(l), len(l)] for l in levels], float)
+    quiet = np.array([min([(m, b) for m, b in zip(runs, bs) if m < _REFILL], default=(0, np.nan))[1]
+                      for runs, bs in zip(d.run_messages, d.run_bytes)], float)   # a pool whose every run refilled tells nothing here
+    ok = ~np.isnan(quiet)
+    return dict(bytes=_nnls(X[ok], quiet[ok]).tolist(), seconds=_nnls(np.stack([X[:, 0], d.n_out], 1), d.warm_s).tolist())
+
 def fit_spu_costs(rows:pd.DataFrame # one-operation rows (benchmarks/spu_costs.py): protocol, weights, the op's spu_op_table row, bytes and messages (median warm run), each warm run's, warm_s
                  )->dict:
-    "SPU's prices fitted per protocol and weight setting: for ReLU sites, for CHEETAH's refills, and for products and other linear operations"
+    "SPU's prices fitted per protocol and weight setting: for ReLU sites, CHEETAH's refills and max pools, and for products and other linear operations"
     costs, rows = {}, rows.assign(kind=rows.kind.where(~rows.kind.isin(_PRODUCTS), 'product'))
     for p, d in rows[rows.kind == 'relu_kept'].groupby('protocol'): costs[p] = dict(relu=_fit_relu(d))
-    for (p, w, kind), o in rows[rows.kind != 'relu_kept'].groupby(['protocol', 'weights', 'kind']):
+    for p, d in rows[rows.kind == 'maxpool'].groupby('protocol'): costs[p]['maxpool'] = _fit_maxpool(d)
+    for (p, w, kind), o in rows[~rows.kind.isin(('relu_kept', 'maxpool'))].groupby(['protocol', 'weights', 'kind']):
         costs[p].setdefault(w, {})[kind] = dict(bytes=_nnls(_features(o, p, w, kind), o.bytes).tolist(),
                                                 seconds=_nnls(np.stack([o.macs, o.n_out], 1), o.warm_s).tolist(),
                                                 messages=sorted((int(n), float(m)) for n, m in zip(o.n_out, o.messages)))
     return costs
-
 
 # %% ../nbs/14_secure.ipynb #77d65034
 def _messages(table, n):
@@ -370,6 +385,15 @@ def with_network_seconds(df:pd.DataFrame # rows of secure_costs
     return df.assign(**{f'{n}_s': [network_seconds(b, r, n, s) for b, r, s in zip(df.bytes, df.rounds, df.warm_s)] for n in SPU_NETWORKS})
 
 
+# %% ../nbs/14_secure.ipynb #0015aff1
+def _pool_cost(r, protocol, costs, workers):
+    "Bytes, compute seconds, messages, rounds and refills of the max pool `r` (a spu_op_table row): each level of its tree priced as a ReLU site of its comparisons"
+    if 'maxpool' not in costs[protocol]: raise ValueError(f"no {protocol} price for 'maxpool' operations: refit with benchmarks/spu_costs.py")
+    mp, relu, levels = costs[protocol]['maxpool'], costs[protocol]['relu'], _pool_levels(r.n_out, r.window)
+    msgs = [_relu_messages(relu['messages'], c) for c in levels]
+    return (mp['bytes'][0] * sum(levels) + mp['bytes'][1] * len(levels), float(mp['seconds'] @ np.array([sum(levels), r.n_out])),
+            sum(msgs), sum(n / 2 / workers(c) for n, c in zip(msgs, levels)), sum(levels) / (relu['refill']['relus'] or math.inf))
+
 # %% ../nbs/14_secure.ipynb #833a2806
 def spu_cost(model:nn.Module|PIGraph|pd.DataFrame, # linearized (binary masks), plain with all_relu, an exported PIGraph, or its spu_op_table
              x:torch.Tensor=None, # an input batch (needed for a model: its shapes)
@@ -394,6 +418,9 @@ def spu_cost(model:nn.Module|PIGraph|pd.DataFrame, # linearized (binary masks), 
             b += relu['bytes'][0] * r.relus + relu['bytes'][1]; s += relu['seconds'] @ np.array([r.relus, r.n_out])
             mr = _relu_messages(relu['messages'], r.relus); m += mr; depth += mr / 2 / workers(r.relus)
             refills += r.relus / (relu['refill']['relus'] or math.inf)
+            continue
+        if r.kind == 'maxpool':
+            pb, ps, pm, pr, pf = _pool_cost(r, protocol, costs, workers); b += pb; s += ps; m += pm; depth += pr; refills += pf
             continue
         kind = 'product' if r.kind in _PRODUCTS else r.kind
         if kind not in ops: raise ValueError(f"no {protocol}/{weights} price for {r.kind!r} operations: refit with benchmarks/spu_costs.py")

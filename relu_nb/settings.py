@@ -25,11 +25,11 @@ DATASETS = dict(
 # %% ../nbs/16_settings.ipynb #5082fd43
 # per recipe: what it does, its settings, and per data set the epochs of each stage
 RECIPES = dict(
-    paper=dict(about="the SNL paper's schedule", schedule='step', lr=0.1, precision='fp32', channels_last=False, reference=True,
+    paper=dict(about="the SNL paper's schedule", schedule='step', lr=0.1, precision='fp32', channels_last=False, reference=False,
                epochs=dict(mnist1d=20, cifar10=160, cifar100=160, tinyimagenet=100),
-               snl_epochs=dict(mnist1d=40, cifar10=200, cifar100=200, tinyimagenet=200),  # the paced schedule's plan
+               snl_epochs=dict(mnist1d=40, cifar10=200, cifar100=200, tinyimagenet=200),  # the paced schedule's plan (MNIST-1D: results/allocation)
                snl_max_epochs=dict(mnist1d=300, cifar10=2000, cifar100=2000, tinyimagenet=2000),  # the paper's schedule's limit
-               finetune_epochs=dict(mnist1d=10, cifar10=100, cifar100=100, tinyimagenet=100)),
+               finetune_epochs=dict(mnist1d=40, cifar10=100, cifar100=100, tinyimagenet=100)),
     fast=dict(about="one-cycle, mixed precision, channels_last, short finetune", schedule='one_cycle', lr=0.1, precision='auto',
               channels_last=True, reference=False,
               epochs=dict(mnist1d=10, cifar10=30, cifar100=30, tinyimagenet=30),
@@ -50,6 +50,7 @@ class RunSettings:
     epochs:int|None=None # training epochs of the all-ReLU and of the all-linear network (default: the recipe's)
     snl_epochs:int|None=None # SNL epochs: the paced schedule reaches the budget in about this many; the paper's schedule in at most this many (default: the recipe's)
     finetune_epochs:int|None=None # KD finetune epochs after SNL (default: the recipe's)
+    reference:bool=False # also train the all-linear network the same way, a floor to compare with (it costs a pretraining)
     paper_schedule:bool=False # SNL with the paper's lambda schedule (times 1.1 when the count stalls) instead of the paced one
     lasso:float|str='auto' # SNL's lambda0: 'auto' (calibrated, see snl) or a number
     lasso_frac:float=30. # with lasso='auto': lambda0 as a multiple of the median mask gradient
@@ -64,7 +65,7 @@ class RunSettings:
     fresh:bool=False # ignore finished stages in out and start over
     quiet:bool=False # no progress output
     secure:bool=True # also measure both networks in SPU, when its environment exists (relu_nb secure --setup)
-    secure_samples:int|None=None # validation samples SNL's accuracy in SPU is measured on (None: 100 for MNIST-1D, else 0: none)
+    secure_samples:int=0 # validation samples SNL's accuracy in SPU is measured on (0: none, the report gives SPU's cost only; e.g. 100)
     recipe:str='paper' # 'paper' (the paper's training schedule) or 'fast' (one-cycle, mixed precision, channels_last; see RECIPES)
     download:bool=False # fetch CIFAR / TinyImageNet if it is not in data (data None: fastai's data folder)
     wait:bool=False # when another run is writing to out, wait for it to end instead of refusing
@@ -75,7 +76,6 @@ class RunSettings:
         self.arch = self.arch or ds['arch']
         if self.snl_lr is None: self.snl_lr = ds['lr']  # None only: a rate of 0 was refused, never replaced
         if self.mask_lr is None: self.mask_lr = ds['mask_lr']
-        if self.secure_samples is None: self.secure_samples = 100 if self.dataset == 'mnist1d' else 0
 
 # %% ../nbs/16_settings.ipynb #b1e0a006
 RUN_GRANULARITIES = ('pixel', 'channel')  # the masks relu_nb run trains: per pixel (SNL) or per channel (structured SNL)

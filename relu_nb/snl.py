@@ -93,12 +93,13 @@ def _kept_count(sites, eps):
     "ReLUs kept at `eps`, read from the masks with one device-to-host copy (it runs after every batch)"
     return int(torch.stack([(m.alpha.detach() > eps).sum() * _relus_per_mask(m) for m in sites]).sum())
 
+# %% ../nbs/08_snl.ipynb #ccbd939e
 class ReluCountCallback(Callback):
     "Count the kept ReLUs after every training batch; per epoch record lambda, the count (and the plan of a paced run), the share of kept masks below 0.5 and what thresholding would give"
     order = 61
     def __init__(self, eps:float=0.01, # a mask entry is kept when alpha > eps
                  snapshots:bool=True, # keep the binary mask of every epoch
-                 thresholded:bool=True, # evaluate a thresholded copy on the validation set after every epoch
+                 thresholded:bool|int=True, # evaluate a thresholded copy on the validation set after every epoch (an int k: every k-th epoch and the last)
                  calib:tuple|None=None, # (x, y): also evaluate it with batch norm recalibrated on x
                  budget:int|None=None, # the budget of the window rule, used when thresholding
                  window:float|None=None): # the window rule's share of B (snl passes its window, SNL_WINDOW by default); None: off, threshold at eps only
@@ -115,10 +116,16 @@ class ReluCountCallback(Callback):
         row = dict(lasso=self.learn.lasso.lam if hasattr(self.learn, 'lasso') else None, relu_count=self.count,
                    below_half=float((kept < 0.5).float().mean()) if len(kept) else 0.)
         if hasattr(self.learn, 'paced_lasso'): row['plan'] = self.learn.paced_lasso.plan
-        if self.thresholded: row.update(self.evaluate())
+        if self.due(): row.update(self.evaluate())
         row['seconds'] = time.perf_counter() - self.t0
         self.rows.append(row)
         if self.snapshots: self.masks.append(torch.cat([m.kept(self.eps).flatten() for m in self.sites]).cpu())
+    def due(self) -> bool:
+        "Whether this epoch evaluates a thresholded copy: every `thresholded`-th epoch, and the last one (the fit's end, or the budget reached)"
+        k = int(self.thresholded)
+        if k <= 0: return False
+        last = self.epoch == self.n_epoch - 1 or (self.budget is not None and self.count <= self.budget)
+        return last or (self.epoch + 1) % k == 0
     def evaluate(self):
         "Validation accuracy of a copy binarized as `snl` would binarize it now, before and after recalibrating batch norm"
         m = snl_binarize_(copy.deepcopy(unwrap_model(self.learn.model)), self.eps, self.budget, self.window)
@@ -294,6 +301,7 @@ def _check_snl_input(model, s):
         raise ValueError(f"epochs (the paced schedule's plan) must be a whole number in [1, max_epochs={s.max_epochs}], or None for the paper's schedule; got {s.epochs}")
     for name, v in (('lr', s.lr), ('mask_lr', s.mask_lr)):
         if v is not None and not v > 0: raise ValueError(f"{name} must be positive, got {v}")
+    if not isinstance(s.track, (bool, int)) or s.track < 0: raise ValueError(f"track must be True, False or a whole number of epochs, got {s.track!r}")
     if s.window is not None and not 0 < s.window <= 1: raise ValueError(f"window must be in (0, 1] or None, got {s.window}")
     if any(m.binary for m in masked_relus(model)):
         raise ValueError("the masks are already binary and frozen: SNL starts from trainable masks (a freshly converted model)")
@@ -367,7 +375,7 @@ def snl(learn, # a Learner whose model was converted with linearize_ (and is pre
         per_batch:bool=True, # check the budget after every batch (ours); False: after every epoch (the paper)
         window:float|None=SNL_WINDOW, # end with at least window*B ReLUs, keeping the largest masks (ours); None: the paper
         recalibrate:bool=True, # recompute batch-norm statistics after binarizing (ours); False: the paper
-        track:bool=True, # evaluate a thresholded copy on the validation set after every epoch
+        track:bool|int=True, # evaluate a thresholded copy on the validation set after every epoch (an int k: every k-th epoch and the last)
         n_calib:int=2048, # fixed training samples for lasso='auto' and the recalibration
         opt_func=None, # optimizer of the mask phase (None: Adam with torch.optim.Adam's defaults)
         snapshots:bool=True, # keep each epoch's binary mask (one byte per ReLU per epoch) in the history's attrs
@@ -402,7 +410,7 @@ def plot_snl(history:pd.DataFrame, # what snl returned
     ax.legend(loc='lower left')
     for col, style, label in ((metric, 'C2.-', 'soft masks'), ('thresholded_acc', 'C1x-', 'thresholded'),
                               ('recalibrated_acc', 'C4+-', 'thresholded, batch norm recalibrated')):
-        if col in history: axs[1].plot(history.epoch, history[col], style, label=label)
+        if col in history: h = history[['epoch', col]].dropna(); axs[1].plot(h.epoch, h[col], style, label=label)
     axs[1].set_ylabel('valid accuracy'); axs[1].legend(loc='lower left', fontsize=8)
     axs[2].plot(history.epoch, history.below_half, 'C7.-'); axs[2].set_ylim(-0.05, 1.05)
     axs[2].set_ylabel('kept < 0.5'); axs[2].set_xlabel('epoch')

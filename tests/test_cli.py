@@ -62,11 +62,11 @@ def test_run_under_torchrun(tmp_path):
     for f in ('stage_snl.pth', 'stage_finetune.pth'): (out / f).unlink()
     again = launch(module='relu_nb', args=args, nprocs=2, timeout=900, env={'RELU_NB_PROGRESS': 'lines'})
     rep2 = json.loads((out / 'report.json').read_text())
-    assert rep2['loaded_stages'] == ['relu', 'linear'], rep2['loaded_stages']
+    assert rep2['loaded_stages'] == ['relu'], rep2['loaded_stages']  # (no all-linear reference by default)
     assert rep2['accuracy'] == rep['accuracy'] and rep2['relu_count'] == rep['relu_count']
 
 
-SMALL = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure')
+SMALL = ('run', '--epochs', '1', '--snl-epochs', '2', '--finetune-epochs', '1', '--budget', '0.5', '--no-secure', '--reference')  # five stages
 
 
 def relu_nb_bg(*args, cwd=None, threads='1'):

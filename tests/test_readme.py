@@ -14,6 +14,10 @@ def test_readme_table_is_the_benchmarks():
     readme = (ROOT / 'README.md').read_text()
     assert _results().readme_table() in readme, 'README.md: rerun `python benchmarks/readme_results.py` and paste its table'
 
+def test_readme_main_job_is_measured():
+    assert _results().main_job_table() in (ROOT / 'README.md').read_text(), \
+        'README.md: rerun `python benchmarks/readme_results.py` and paste its main-job table (from `python benchmarks/main_job.py`)'
+
 def test_readme_shape():
     readme = (ROOT / 'README.md').read_text()
     assert len(readme) <= 6000, f'README.md has {len(readme)} characters: keep it to two screens (6,000)'
