@@ -60,8 +60,10 @@ class Profile:
                 what = BETWEEN.get((prof.last[0], event), 'fastai, other')
                 prof.t[('valid ' if not getattr(learn, 'training', True) and what in ('forward', 'loss', 'data loading') else '') + what] += t - prof.last[1]
             for cb in learn.cbs.sorted('order'):
-                t0 = now(); cb(event); prof.t[f"{type(cb).__name__}.{event}"] += now() - t0
-            prof.last = (event, now())
+                t0 = now()
+                try: cb(event)
+                finally:  # also when the callback cancels the batch, epoch or fit: its time is counted once
+                    prof.t[f"{type(cb).__name__}.{event}"] += now() - t0; prof.last = (event, now())
         Learner._call_one = call_one
         return self
     def __exit__(self, *exc): Learner._call_one = self.orig
