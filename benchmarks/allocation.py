@@ -104,7 +104,7 @@ def report():
 if a.report: report(); raise SystemExit
 
 import copy, torch
-from relu_nb.core import reseed, atomic_write
+from relu_nb.core import reseed, atomic_write, save_state
 from relu_nb.data import mnist1d_dls, mnist1d_tensors, TensorDL, TensorDS
 from relu_nb.distill import finetune, valid_accuracy
 from relu_nb.masked import linearize_, kept_relus, binarize_
@@ -120,19 +120,16 @@ test = TensorDL(TensorDS(xt, yt, dls.train.dataset.vocab), bs=512, device=dev)
 rec = Recipe('paper', 'mnist1d', dev, epochs=a.epochs)
 xb = dls.valid.one_batch()[0]
 
-def quiet(learn): return learn.no_bar(), learn.no_logging()
-
 def pretrained(seed):
     "The all-ReLU teacher of `seed` and its seconds, trained once and kept in --work"
     f = work / f"relu_seed{seed}_e{a.epochs}.pth"
-    learn = rec.learner(dls, make_model('resnet1d', 10))
+    reseed(seed, dls); learn = rec.learner(dls, make_model('resnet1d', 10))  # the initial weights come from the seed, as in relu_nb run
     if f.exists():
         st = torch.load(f, weights_only=False); learn.model.load_state_dict(st['state_dict']); return learn, st['seconds']
-    reseed(seed, dls); learn = rec.learner(dls, make_model('resnet1d', 10))
     t = time.time()
     with learn.no_bar(), learn.no_logging(): rec.pretrain(learn)
     st = dict(state_dict=learn.model.state_dict(), seconds=time.time() - t)
-    atomic_write(f, lambda tmp: torch.save(st, tmp))
+    save_state(st, f)
     return learn, st['seconds']
 
 ds = DATASETS['mnist1d']
@@ -142,6 +139,7 @@ for seed, budget in units:
     done = {tuple(r[k] for k in KEY) for r in rows}
     base, pre_s = pretrained(seed)
     teacher = copy.deepcopy(base.model).eval()
+    teacher_acc = dict(teacher_valid=valid_accuracy(base), teacher_test=valid_accuracy(base.model, test))  # once per unit
     for e in a.snl_epochs:
         if all((budget, e, f, seed) in done for f in a.finetune_epochs): continue
         sf = work / f"snl_seed{seed}_b{budget}_e{e}.pth"
@@ -153,7 +151,7 @@ for seed, budget in units:
             with learn.no_bar(), learn.no_logging():
                 h = snl(learn, budget, epochs=e, max_epochs=2 * e, lr=ds['lr'], mask_lr=ds['mask_lr'], teacher=teacher, snapshots=False, track=SNL_TRACK)
             st = dict(state_dict=learn.model.state_dict(), seconds=time.time() - t, epochs_run=len(h))
-            atomic_write(sf, lambda tmp: torch.save(st, tmp))
+            save_state(st, sf)
         snl_state = copy.deepcopy(learn.model.state_dict())
         for f in a.finetune_epochs:
             if (budget, e, f, seed) in done: continue
@@ -163,7 +161,7 @@ for seed, budget in units:
             ft_s = time.time() - t
             rows.append(dict(budget=budget, snl_epochs=e, finetune_epochs=f, seed=seed, pretrain_epochs=a.epochs, snl_epochs_run=st['epochs_run'],
                              relus=kept_relus(learn.model), valid=valid_accuracy(learn), finetuned=valid_accuracy(learn.model, test),
-                             teacher_valid=valid_accuracy(base), teacher_test=valid_accuracy(base.model, test),
+                             **teacher_acc,
                              seconds=dict(pretraining=pre_s, snl=st['seconds'], finetune=ft_s),
                              threads=torch.get_num_threads()))
             atomic_write(rows_f, lambda tmp: tmp.write_text(json.dumps(rows, indent=1)))
