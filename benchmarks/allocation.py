@@ -67,7 +67,7 @@ def report():
     se = dict(zip(paired.columns, lead.std(0, ddof=1) / len(paired) ** 0.5))
     score['lead'] = [paired[top].mean() - v for v in score.valid]
     score['se'] = [se[(e, f)] for e, f in zip(score.snl_epochs, score.finetune_epochs)]
-    score['within'] = score.lead <= (score.se if a.tolerance is None else a.tolerance)
+    score['within'] = (score.lead <= (score.se if a.tolerance is None else a.tolerance)) | (score.lead <= 0)  # the best is within (one unit: se NaN)
     ok = score[score.reached] if score.reached.any() else score  # (a smoke run with too few epochs reaches no budget)
     best = ok[ok.within].sort_values(['run_epochs', 'run_s']).iloc[0]
     rule = ('the fewest epochs within one standard error (paired over budgets and seeds) of the best mean validation accuracy'
@@ -105,33 +105,15 @@ if a.report: report(); raise SystemExit
 
 import copy, torch
 from relu_nb.core import reseed, atomic_write, save_state
-from relu_nb.data import mnist1d_dls, mnist1d_tensors, TensorDL, TensorDS
 from relu_nb.distill import finetune, valid_accuracy
 from relu_nb.masked import linearize_, kept_relus, binarize_
-from relu_nb.models import make_model
-from relu_nb.pipeline import Recipe, SNL_TRACK
+from relu_nb.pipeline import SNL_TRACK
+from mnist1d_units import Units
 from relu_nb.settings import DATASETS
 from relu_nb.snl import snl
 
-dev = torch.device('cpu')
-dls = mnist1d_dls(valid_pct=a.valid_pct, device=dev)
-_, _, xt, yt = mnist1d_tensors()
-test = TensorDL(TensorDS(xt, yt, dls.train.dataset.vocab), bs=512, device=dev)
-rec = Recipe('paper', 'mnist1d', dev, epochs=a.epochs)
-xb = dls.valid.one_batch()[0]
-
-def pretrained(seed):
-    "The all-ReLU teacher of `seed` and its seconds, trained once and kept in --work"
-    f = work / f"relu_seed{seed}_e{a.epochs}.pth"
-    reseed(seed, dls); learn = rec.learner(dls, make_model('resnet1d', 10))  # the initial weights come from the seed, as in relu_nb run
-    if f.exists():
-        st = torch.load(f, weights_only=False); learn.model.load_state_dict(st['state_dict']); return learn, st['seconds']
-    t = time.time()
-    with learn.no_bar(), learn.no_logging(): rec.pretrain(learn)
-    st = dict(state_dict=learn.model.state_dict(), seconds=time.time() - t)
-    save_state(st, f)
-    return learn, st['seconds']
-
+U = Units(work, a.epochs, a.valid_pct)   # the split, the test loader, the recipe and each seed's all-ReLU network
+dls, test, rec, xb, pretrained = U.dls, U.test, U.rec, U.xb, U.pretrained
 ds = DATASETS['mnist1d']
 for seed, budget in units:
     rows_f = work / f"rows_{seed}_{budget}.json"

@@ -6,7 +6,9 @@ micro     one graph per distinct linear operation of resnet1d and of the CIFAR r
           of wrn22_8 that follows no convolution, under CHEETAH and SEMI2K with public and secret weights; one ReLU site of 262,144 elements with K kept (K from 1 to all), and of 16,384 elements with 1,
           1,024 and all kept, under both protocols (a ReLU costs the same whoever holds the weights); max pools (torchvision's 3x3,
           stride 2 on 64 channels of 16x16 to 112x112, and a 2x2 one) under both protocols, and the global average pools of
-          torchvision's resnet18 and resnet50 at 224x224 and three average pools in every setting; 5 warm runs each -> OUT/micro.json
+          torchvision's resnet18 and resnet50 at 224x224 and three average pools in every setting; polynomial sites
+          (a*x^2 + b*x + c per channel, 64 channels, 1,024 to 262,144 elements, and two sites of 16,384 with 1,024 and 8,192
+          ReLUs kept, the rest polynomials) in every setting; 5 warm runs each -> OUT/micro.json
 fit       relu_nb.secure.fit_spu_costs on OUT/micro.json -> relu_nb/spu_costs.json, the prices relu_nb.secure.spu_cost ships with
 networks  the 1-D ResNet (all ReLUs, 768 kept, none; batch-norm statistics from MNIST-1D training signals, input a test signal) and
           ResNet18 (all 491,520 ReLUs, 50,000 and 15,000 kept at random; statistics and input from uniform random images), each
@@ -44,6 +46,7 @@ OUT = Path(a.out); OUT.mkdir(parents=True, exist_ok=True)
 SETTINGS = [(p_, w) for p_ in SPU_PROTOCOLS for w in WEIGHTS]
 RELU_N, RELU_KS = 262144, (1, 1024, 2048, 3072, 4096, 8192, 16384, 32768, 65536, 131072, 262144)
 SMALL_N, SMALL_KS = 16384, (1, 1024, 16384)
+POLY_NS = (1024, 4096, 16384, 65536, 262144)   # elements of the polynomial sites measured
 
 def load(name):
     f = OUT / name
@@ -103,6 +106,20 @@ def relu_site(K, N=RELU_N, seed=0):
     op = dict(op='relu_kept', out='y', shape=[N], kept='kept', rest='rest', perm='perm', name='site', **{'in': ['x']})
     return PIGraph([op], {}, c, (N,), 'y', [dict(name='site', shape=[N], total=N, kept=K)])
 
+def poly_site(N, K=0, C=64, seed=0):
+    "One site of C channels and N elements: all of them polynomials (`poly`, K=0), or K ReLUs kept at random and the rest polynomials (`relu_poly`)"
+    rng = np.random.default_rng(seed)
+    coef = (rng.uniform(0.1, 0.3, (C, 1)), rng.uniform(0.4, 0.6, (C, 1)), rng.uniform(0.1, 0.3, (C, 1)))   # a, b, c as the fit gives them
+    shape = [C, N // C]
+    if not K:
+        op = dict(op='poly', out='y', shape=shape, a='a', b='b', c='c', name='site', **{'in': ['x']})
+        return PIGraph([op], dict(zip('abc', coef)), {}, tuple(shape), 'y', [dict(name='site', shape=shape, total=N, kept=0, poly=N)])
+    keep = np.zeros(N, bool); keep[rng.choice(N, K, replace=False)] = True
+    c = kept_indices(keep)
+    per_pos = {k: np.broadcast_to(v, shape).reshape(-1)[c['rest']] for k, v in zip('abc', coef)}
+    op = dict(op='relu_poly', out='y', shape=shape, kept='kept', rest='rest', perm='perm', a='a', b='b', c='c', name='site', **{'in': ['x']})
+    return PIGraph([op], per_pos, c, tuple(shape), 'y', [dict(name='site', shape=shape, total=N, kept=K, poly=N - K)])
+
 def single_ops(g, kinds=None):
     "One graph per distinct priced linear operation of `g` (kind, shapes, weights' shape, stride), or of those of `kinds`: (signature, graph)"
     shapes, seen, out = {g.input: tuple(g.input_shape)} | {o['out']: tuple(o['shape']) for o in g.ops}, set(), []
@@ -137,6 +154,10 @@ def micro_todo(nets):
         for sig, g in single_ops(pi_graph(m, x, all_relu=True), ('affine',) if name.startswith('wrn') else None):
             xs = np.random.default_rng(0).standard_normal((1,) + g.input_shape).astype(np.float32)
             todo += [(f"{name.split()[0]} {sig}", g, xs, p_, w) for p_, w in SETTINGS]
+    for N, K in [(n, 0) for n in POLY_NS] + [(RELU_N // 16, k) for k in (1024, 8192)]:   # polynomial sites; relu_poly rows check the prices, unfitted
+        g = poly_site(N, K)
+        xs = np.random.default_rng(0).standard_normal((1,) + g.input_shape).astype(np.float32)
+        todo += [(f"poly N={N}" + (f" K={K}" if K else ''), g, xs, p_, w) for p_, w in SETTINGS]
     maxpools = [pool('maxpool', 64, H, 3, 2, 1) for H in (16, 32, 56, 112)] + [pool('maxpool', 64, 32, 2, 2, 0)]   # no weights: public only
     avgpools = [pool('avgpool', 64, 32, 2, 2, 0), pool('avgpool', 64, 16, 3, 1, 1), pool('avgpool', 256, 8, 4, 4, 0)]
     means = [(f"torchvision-{n} {sig}", g) for n in ('resnet18', 'resnet50') for sig, g in single_ops(torchvision_graph(n), ('mean',))]

@@ -83,11 +83,12 @@ def candidate_stack(flat:torch.Tensor, # the current mask, from flat_mask
 def candidate_masks(model:nn.Module, # a linearized model with pixel-wise masks
                     stack:torch.Tensor, # (K, n_masks) masks laid out as by flat_mask
                    ):
-    "Inside the block, `model` takes `K*B` samples and applies mask `stack[k]` to the `k`-th group of `B`"
+    "Inside the block, `model` takes `K*B` samples and applies mask `stack[k]` to the `k`-th group of `B` (a removed ReLU becomes the site's replacement)"
     sites = _pixel_sites(model)
     K = len(stack)
     def grouped(site, a):
         a = a.view(K, 1, *site.alpha.shape)
+        if site.replacement == 'poly': return lambda x: poly_relu(x.view(K, -1, *x.shape[1:]), a, site.coefficients()).view_as(x)
         return lambda x: masked_relu(x.view(K, -1, *x.shape[1:]), a).view_as(x)
     try:
         for m, a in zip(sites, stack.split([m.alpha.numel() for m in sites], dim=1)): m.forward = grouped(m, a)

@@ -864,19 +864,20 @@ def bench_report(out, # a run_bench folder
     sp = rows[rows.unit.str.startswith('speed')] if len(rows) else rows
     speed = {k: v for k, v in sp.iloc[0].items() if not (pd.api.types.is_scalar(v) and pd.isna(v))} if len(sp) else None
     summary, drc, claims = bench_summary(rows), drc_summary(rows), bench_claims(rows, speed)
+    added = [c for f in sorted(out.glob('claims_*.json')) for c in _read_json(f)]  # rows other benchmarks add (benchmarks/poly.py)
     cfg = _read_config(out / 'config.json')
     env = dict(torch=torch.__version__, threads=torch.get_num_threads(), machine=platform.machine(),
                device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
     res = dict(config=cfg, seeds=sorted(int(s) for s in rows.seed.unique()), environment=env,
                summary=summary.astype({'method': str}).to_dict('records') if len(summary) else [], drc=drc.to_dict('records'),
-               claims=claims.to_dict('records'), speed=speed, rows=json.loads(rows.to_json(orient='records')))
+               claims=claims.to_dict('records'), claims_added=added, speed=speed, rows=json.loads(rows.to_json(orient='records')))
     _save_json(res, out / 'bench.json')
     save_figure(plot_bench(rows), out / 'bench.png', dpi=80)
     md = [f"# relu_nb bench: MNIST-1D, 1-D ResNet\n", f"Seeds {res['seeds']}; settings `{json.dumps(cfg)}`; {env}\n",
           "## Accuracy (valid, %) per method and budget, and the training each used (epochs)\n",
           _md_table(summary, '{:.2f}') if len(summary) else '(none yet)',
           "\n## BCD's DRC ablation\n", _md_table(drc, '{:.3g}') if len(drc) else '(none yet)',
-          "\n## Claims\n", _md_table(claims) if len(claims) else '(none yet)', "\n![](bench.png)\n"]
+          "\n## Claims\n", _md_table(pd.concat([claims, pd.DataFrame(added)], ignore_index=True)) if len(claims) or added else '(none yet)', "\n![](bench.png)\n"]
     if speed and 'table' in speed:
         md[-1:-1] = ["\n## BCD: fast against reference mode\n", _md_table(pd.DataFrame(speed['table']))]
     atomic_write(out / 'bench.md', lambda t: t.write_text('\n'.join(md) + '\n'))

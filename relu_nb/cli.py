@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, ast, functools, importlib.util, inspect, io, re, sys, tokenize
 from pathlib import Path
 from fastcore.docments import docments
-from .settings import RunSettings, DATASETS, RECIPES, RUN_GRANULARITIES
+from .settings import RunSettings, DATASETS, RECIPES, RUN_GRANULARITIES, RUN_REPLACEMENTS
 
 # %% auto #0
 __all__ = ['signature_docs', 'constant', 'add_options', 'UsageError', 'RunError', 'parser', 'main']
@@ -211,7 +211,8 @@ def parser() -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help, description=help); c.set_defaults(func=func)
         return c
     add_options(cmd('run', 'the whole pipeline: train, SNL to a budget, KD finetune, evaluate, report', _run_command), RunSettings,
-                choices=dict(dataset=sorted(DATASETS), arch=archs, recipe=list(RECIPES), granularity=RUN_GRANULARITIES))
+                choices=dict(dataset=sorted(DATASETS), arch=archs, recipe=list(RECIPES), granularity=RUN_GRANULARITIES,
+                                                  replacement=RUN_REPLACEMENTS))
     add_options(cmd('report', 'convert a model and print its per-site ReLU counts', _report_command),
                 signature_docs('pipeline', 'relu_report'), choices=dict(arch=archs, granularity=constant('masked', 'GRANULARITIES')))
     b = add_options(cmd('bench', "SNL, SNL+BCD, random and culling on MNIST-1D against both papers' claims", _bench_command),

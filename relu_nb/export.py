@@ -106,16 +106,23 @@ class _Builder:
 # %% ../nbs/13_export.ipynb #d0111823
 @patch
 def site(self:_Builder, n, mod, name):
-    "A ReLU site: all kept -> relu, none kept -> gone, otherwise relu_kept (or relu_masked with `formula`)"
+    "A ReLU site: all kept -> relu, none kept -> gone (or poly), otherwise relu_kept (relu_poly; relu_masked with `formula`)"
     src, N = n.args[0], math.prod(self.shape(n))
     keep = None if isinstance(mod, nn.ReLU) or mod is None else _site_mask(mod, name)
     K = N if keep is None else int(keep.sum())
-    self.sites.append(dict(name=name, shape=self.shape(n), total=N, kept=K))
-    if self.formula and keep is not None: return self.emit(n, 'relu_masked', [src], m=self.param(f"{n.name}.m", keep.astype(np.float32)))
-    if K == 0: return self.alias(n, src)
+    coef = mod.coefficients().detach().cpu().float() if keep is not None and mod.replacement == 'poly' else None  # a clear error without them
+    self.sites.append(dict(name=name, shape=self.shape(n), total=N, kept=K) | ({} if coef is None else dict(poly=N - K)))
+    if self.formula and keep is not None:
+        if coef is not None: raise ValueError(f"formula=True writes SNL's Eq. 2 with the identity, but the site '{name}' has a polynomial: export it without formula")
+        return self.emit(n, 'relu_masked', [src], m=self.param(f"{n.name}.m", keep.astype(np.float32)))
     if K == N: return self.emit(n, 'relu', [src])
-    for k, v in kept_indices(keep).items(): self.consts[f"{n.name}.{k}"] = v
-    return self.emit(n, 'relu_kept', [src], **{k: f"{n.name}.{k}" for k in ('kept', 'rest', 'perm')})
+    if coef is not None and K == 0:
+        return self.emit(n, 'poly', [src], **{k: self.param(f"{n.name}.{k}", v) for k, v in zip('abc', coef)})
+    if K == 0: return self.alias(n, src)
+    idx = kept_indices(keep)
+    for k, v in idx.items(): self.consts[f"{n.name}.{k}"] = v
+    polys = {} if coef is None else {k: self.param(f"{n.name}.{k}", v.expand(self.shape(n)).reshape(-1)[idx['rest']]) for k, v in zip('abc', coef)}
+    return self.emit(n, 'relu_kept' if coef is None else 'relu_poly', [src], **{k: f"{n.name}.{k}" for k in ('kept', 'rest', 'perm')}, **polys)
 
 @patch
 def unconverted(self:_Builder, n, what):
@@ -262,6 +269,11 @@ def pi_graph(model:nn.Module, # a linearized model (binary masks), or a plain on
         return _Builder(gm, rec, all_relu, formula).build(x)
 
 # %% ../nbs/13_export.ipynb #1f86eccf
+def _onnx_poly(node, p, x, prefix, out):
+    "The nodes of `(a * x + b) * x + c`: two Mul and two Add"
+    axb = node('Add', [node('Mul', [x, p('a')], f"{prefix}/ax"), p('b')], f"{prefix}/axb")
+    return node('Add', [node('Mul', [axb, x], f"{prefix}/axbx"), p('c')], out)
+
 def _onnx_op(op, node, shape_of):
     "Add the ONNX nodes of the PI graph operation `op` with `node`"
     kind, ins, out, p, c = op['op'], op['in'], op['out'], (lambda k: f"param/{op[k]}"), (lambda k: f"const/{op[k]}")
@@ -273,10 +285,13 @@ def _onnx_op(op, node, shape_of):
     elif kind == 'linear': node('Gemm', [ins[0], p('w'), p('b')], out, transB=1)
     elif kind == 'add': node('Add', ins, out)
     elif kind == 'relu': node('Relu', ins, out)
-    elif kind == 'relu_kept':
+    elif kind == 'poly': _onnx_poly(node, p, ins[0], out, out)
+    elif kind in ('relu_kept', 'relu_poly'):
         flat = node('Flatten', ins, f"{out}/flat", axis=1)
         kept = node('Relu', [node('Gather', [flat, c('kept')], f"{out}/kept", axis=1)], f"{out}/relu")
-        both = node('Concat', [kept, node('Gather', [flat, c('rest')], f"{out}/rest", axis=1)], f"{out}/cat", axis=1)
+        rest = node('Gather', [flat, c('rest')], f"{out}/rest", axis=1)
+        if kind == 'relu_poly': rest = _onnx_poly(node, p, rest, f"{out}/poly", f"{out}/poly")
+        both = node('Concat', [kept, rest], f"{out}/cat", axis=1)
         node('Reshape', [node('Gather', [both, c('perm')], f"{out}/perm", axis=1), shape_of(out, op['shape'])], out)
     elif kind == 'relu_masked':
         r = node('Relu', ins, f"{out}/relu")

@@ -14,9 +14,10 @@ from torch.nn.parameter import UninitializedParameter
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['GRANULARITIES', 'compact_figures', 'use_compiled', 'using_compiled', 'masked_relu', 'MaskedReLU', 'ReLUSites',
-           'eval_mode', 'InputError', 'explain_input', 'check_example', 'linearize_', 'masked_relus', 'mask_params',
-           'binarize_', 'set_masks_', 'kept_relus', 'total_relus', 'budget_count', 'relu_counts', 'plot_relu_counts']
+__all__ = ['GRANULARITIES', 'REPLACEMENTS', 'compact_figures', 'use_compiled', 'using_compiled', 'masked_relu', 'MaskedReLU',
+           'ReLUSites', 'eval_mode', 'InputError', 'explain_input', 'check_example', 'linearize_', 'masked_relus',
+           'mask_params', 'binarize_', 'set_masks_', 'kept_relus', 'total_relus', 'budget_count', 'poly_relu',
+           'fit_relu_poly', 'add_polys_', 'poly_counts', 'relu_counts', 'plot_relu_counts']
 
 # %% ../nbs/02_masked.ipynb #f098f433
 def compact_figures(dpi:int=100, # resolution of the figures (matplotlib's default)
@@ -113,6 +114,8 @@ def _mask_shape(feature_shape, granularity):
     return (feature_shape[0],) + (1,) * (len(feature_shape) - 1)
 
 # %% ../nbs/02_masked.ipynb #b264dae7
+REPLACEMENTS = ('identity', 'poly')  # what a removed ReLU becomes: x itself, or a trainable a*x^2 + b*x + c per channel
+
 class MaskedReLU(LazyModuleMixin, nn.Module):
     "A ReLU site with a learnable mask `alpha` (SNL Eq. 2); `alpha` is created on the first forward pass"
     cls_to_become = None
@@ -120,8 +123,9 @@ class MaskedReLU(LazyModuleMixin, nn.Module):
         super().__init__()
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}")
-        self.granularity, self.binary, self.feature_shape = granularity, False, None
+        self.granularity, self.binary, self.feature_shape, self.replacement = granularity, False, None, 'identity'
         self.alpha = UninitializedParameter()
+        self.register_parameter('poly', None)  # (3, C, 1, ...): a, b, c per channel, once add_polys_ gives the site a polynomial
 
     def initialize_parameters(self, x):
         if not self.has_uninitialized_params(): return  # e.g. created by loading a state dict
@@ -133,7 +137,8 @@ class MaskedReLU(LazyModuleMixin, nn.Module):
         if tuple(x.shape[1:]) != self.feature_shape:
             raise ValueError(f"{self} was created for features of shape {self.feature_shape}, got {tuple(x.shape[1:])}; "
                              "masks are per site and per input size: convert a fresh model for another input size")
-        return masked_relu(x, self.alpha)
+        if self.replacement == 'identity': return masked_relu(x, self.alpha)
+        return poly_relu(x, self.alpha, self.coefficients())
 
     @property
     def initialized(self): return not self.has_uninitialized_params()
@@ -142,18 +147,38 @@ class MaskedReLU(LazyModuleMixin, nn.Module):
             raise RuntimeError("this MaskedReLU has not seen any data yet, so its mask does not exist: "
                                "run one batch through the model first (e.g. `linearize_(model, x=xb)` or `relu_counts(model, xb)`)")
 
-    def get_extra_state(self): return dict(binary=self.binary, feature_shape=self.feature_shape)
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)  # LazyModuleMixin's version drops extra state
-        destination[prefix + '_extra_state'] = self.get_extra_state()
-    def set_extra_state(self, state):
-        self.binary, self.feature_shape = state['binary'], state['feature_shape']
-        if self.initialized: self.alpha.requires_grad_(not self.binary)
-
     def extra_repr(self):
         s = f"granularity={self.granularity!r}"
         if self.feature_shape is not None: s += f", features={self.feature_shape}"
-        return s + (", binary" if self.binary else "")
+        return s + (", binary" if self.binary else "") + (f", {self.replacement}" if self.replacement != 'identity' else "")
+
+# %% ../nbs/02_masked.ipynb #ef79a87d
+# what a site saves besides its parameters, and how it loads: the binary flag, the feature shape, the replacement
+
+@patch
+def get_extra_state(self:MaskedReLU):
+    "What the site's state dict holds besides its parameters: binary or not, the feature shape, and a replacement other than the identity"
+    st = dict(binary=self.binary, feature_shape=self.feature_shape)
+    return st if self.replacement == 'identity' else st | dict(replacement=self.replacement)  # a model without polynomials saves what it always saved
+
+@patch
+def _save_to_state_dict(self:MaskedReLU, destination, prefix, keep_vars):
+    super(MaskedReLU, self)._save_to_state_dict(destination, prefix, keep_vars)  # LazyModuleMixin's version drops extra state
+    destination[prefix + '_extra_state'] = self.get_extra_state()
+
+@patch
+def _load_from_state_dict(self:MaskedReLU, state_dict, prefix, *args, **kwargs):
+    w = state_dict.get(prefix + 'poly')  # a saved polynomial: its parameter is created here, then loaded as any other
+    if w is not None and self.poly is None: self.poly = nn.Parameter(torch.empty(w.shape, dtype=w.dtype, device=self.alpha.device))
+    super(MaskedReLU, self)._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+@patch
+def set_extra_state(self:MaskedReLU, state:dict, # what get_extra_state returned
+                   ):
+    "Restore what `get_extra_state` saved (a state dict saved before polynomials existed: the identity)"
+    self.binary, self.feature_shape = state['binary'], state['feature_shape']
+    self.replacement = state.get('replacement', 'identity')
+    if self.initialized: self.alpha.requires_grad_(not self.binary)
 
 # %% ../nbs/02_masked.ipynb #fb89cc5f
 @patch(as_prop=True)
@@ -409,6 +434,79 @@ def budget_count(budget:float, # ReLUs to keep: a whole count, or a fraction of 
     if b < 1: raise ValueError(f"{name} {budget:g} keeps none of the {total:,} ReLUs: {ok}")
     if b > most: raise ValueError(f"{name} {budget:g} is more than {most:,} ReLUs{'' if most == total else f' (of {total:,})'}: {ok}")
     return b
+
+# %% ../nbs/02_masked.ipynb #25824a79
+def poly_relu(x:torch.Tensor, # input of any shape (batch first)
+              alpha:torch.Tensor, # mask, broadcastable to one sample of x
+              poly:torch.Tensor, # (3, ...): a, b and c, each broadcastable to one sample of x (per channel: (C, 1, ...))
+             ) -> torch.Tensor:
+    "`alpha * relu(x) + (1 - alpha) * (a x^2 + b x + c)`: SNL's Eq. 2 with a polynomial in place of the identity"
+    a, b, c = poly.to(x.dtype)
+    return torch.lerp(torch.addcmul(c, torch.addcmul(b, a, x), x), F.relu(x), alpha.to(x.dtype))  # p = (a x + b) x + c
+
+def _channels(x):
+    "A site's input as (channels, values): each channel's values over the batch and the positions"
+    return x.detach().transpose(0, 1).reshape(x.shape[1], -1)
+
+def _poly_moments(v):
+    "Sums over the values of each channel (rows of `v`) that the fit needs: v^0 ... v^4 and relu(v) v^0 ... relu(v) v^2, in float64"
+    v = v.double(); r = v.clamp_min(0)
+    return torch.stack([v.pow(k).sum(1) for k in range(5)] + [(r * v.pow(k)).sum(1) for k in range(3)])
+
+def _poly_solve(m, ridge=1e-6):
+    "(3, C): a, b, c per channel from the sums of `_poly_moments`, solved on x / (the channel's RMS) for conditioning"
+    ev, er = m[:5] / m[0], m[5:] / m[0]                  # E[v^k], E[relu(v) v^k]
+    s = ev[2].sqrt().clamp_min(1e-8)
+    eu = ev / s ** torch.arange(5, dtype=s.dtype)[:, None]           # moments of u = v / s
+    eru = er / s ** torch.arange(1, 4, dtype=s.dtype)[:, None]      # relu(u) u^k = relu(v) v^k / s^(k+1)
+    A = eu[torch.tensor([[4, 3, 2], [3, 2, 1], [2, 1, 0]])].permute(2, 0, 1) + ridge * torch.eye(3, dtype=s.dtype)
+    a, b, c = torch.linalg.solve(A, eru[[2, 1, 0]].T[..., None])[..., 0].T  # relu(u) ~ a u^2 + b u + c
+    return torch.stack([a / s, b, c * s]).float()                   # relu(s u) = s relu(u)
+
+def fit_relu_poly(x:torch.Tensor, # a site's inputs: (B, C, ...) or (B, F)
+                 ) -> torch.Tensor:
+    "Per channel, the least-squares `(a, b, c)` of `relu(x) ~ a x^2 + b x + c` over the channel's values in `x`: shape `(3, C)`"
+    return _poly_solve(_poly_moments(_channels(x)))
+
+# %% ../nbs/02_masked.ipynb #63a0d386
+@patch
+def coefficients(self:MaskedReLU) -> torch.Tensor:
+    "The site's polynomial, `(a, b, c)` per channel, shape `(3, C, 1, ...)`; a clear error where a polynomial site lacks them"
+    if self.poly is None:
+        raise ValueError("this ReLU site replaces removed ReLUs by a polynomial (replacement 'poly'), but its coefficients are missing: "
+                         "load the state dict that holds them (its 'poly' entries), or fit new ones with add_polys_(model, x)")
+    return self.poly
+
+@torch.no_grad()
+def add_polys_(model:nn.Module, # a model converted with linearize_
+               x:torch.Tensor, # a batch of training inputs: each site's polynomial is fitted to the ReLU on its inputs
+               bs:int=256, # samples per forward pass
+              ) -> nn.Module:
+    "Give every site of `model` a trainable `a*x^2 + b*x + c` per channel in place of the identity, fitted to the ReLU on the site's inputs"
+    sites = _sites(model)
+    if any(m.replacement == 'poly' for m in sites): raise ValueError("the model's sites have their polynomials already: add_polys_ runs once")
+    sums = {}
+    def hook(m, inp): sums[m] = sums.get(m, 0) + _poly_moments(_channels(inp[0]))
+    hs = [m.register_forward_pre_hook(hook) for m in sites]
+    p = next(model.parameters(), None)
+    with explain_input('add_polys_', model, x):
+        try:
+            for i in range(0, len(x), bs): _run_quietly(model, x[i:i + bs] if p is None else x[i:i + bs].to(p.device))
+        finally:
+            for h in hs: h.remove()
+    for m in sites:
+        if m not in sums: raise ValueError(f"a ReLU site ({m}) never ran on x, so it has no inputs to fit a polynomial to")
+        coef = _poly_solve(sums[m]).to(m.alpha.device)
+        m.poly = nn.Parameter(coef.view(3, *_mask_shape(m.feature_shape, 'channel')))
+        m.replacement = 'poly'
+    return model
+
+def poly_counts(model:nn.Module, # a model converted with linearize_
+                eps:float=0.01, # threshold: an entry is kept (a ReLU) when alpha > eps
+               ) -> dict:
+    "`poly_units`: the polynomials `model` evaluates (removed ReLUs of its polynomial sites); `poly_sites`: the sites with at least one"
+    units = [m.n_total - m.n_kept(eps) for m in _sites(model) if m.replacement == 'poly']
+    return dict(poly_sites=sum(u > 0 for u in units), poly_units=sum(units))
 
 # %% ../nbs/02_masked.ipynb #5b10d31f
 def relu_counts(model:nn.Module, # a plain or a converted model

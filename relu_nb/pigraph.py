@@ -35,6 +35,10 @@ PI_OPS = dict(
     relu_kept=OpSpec("ReLU on the kept positions only: gather `kept` and `rest` from the flattened sample, apply ReLU "
                      "to the first, concatenate, and put every value back in place with the fixed permutation `perm`",
                      consts=('kept', 'rest', 'perm')),
+    relu_poly=OpSpec("ReLU on the kept positions and the polynomial `(a * x + b) * x + c` on the `rest` (a, b and c given per position of "
+                     "`rest`): gathered and put back in place as by `relu_kept`", params=('a', 'b', 'c'), consts=('kept', 'rest', 'perm')),
+    poly=OpSpec("`(a * x + b) * x + c` on every element, a, b and c per channel: a site whose ReLUs were all replaced by its polynomial",
+                params=('a', 'b', 'c')),
     relu_masked=OpSpec("`x + m * (max(x, 0) - x)` on every element: SNL's Eq. 2 as a masked model evaluates it (costs all N ReLUs)",
                        params=('m',)),
     mean=OpSpec("mean over the spatial axes, kept as size 1: global average pooling"),
@@ -54,13 +58,15 @@ def kept_indices(keep:np.ndarray # boolean mask of one sample's feature map (any
     return dict(kept=kept, rest=rest, perm=np.argsort(np.concatenate([kept, rest]), kind='stable'))
 
 # %% ../nbs/12_pigraph.ipynb #854d46f2
-FORMAT, FORMAT_VERSION = 'relu_nb.pigraph', 1
+FORMAT, FORMAT_VERSION = 'relu_nb.pigraph', 2  # version 2: polynomial sites (poly, relu_poly); a graph without them is written as version 1
+_POLY_OPS = ('poly', 'relu_poly')
 
 class _GraphFile:
     "Saving and loading a `PIGraph`: one `.npz` file with the arrays, and the rest as JSON"
     def save(self, path)->str:
         "Write the graph to one `.npz` file: the arrays, and the rest as JSON; `PIGraph.load` reads it back"
-        meta = dict(format=FORMAT, version=FORMAT_VERSION, ops=self.ops, input=self.input, input_shape=list(self.input_shape),
+        version = FORMAT_VERSION if any(op['op'] in _POLY_OPS for op in self.ops) else 1  # readable by a relu_nb that knows no polynomials
+        meta = dict(format=FORMAT, version=version, ops=self.ops, input=self.input, input_shape=list(self.input_shape),
                     output=self.output, sites=self.sites)
         arrays = {f'param/{k}': v for k, v in self.params.items()} | {f'const/{k}': v for k, v in self.consts.items()}
         with open(path, 'wb') as f: np.savez(f, __graph__=np.array(json.dumps(meta)), **arrays)
@@ -100,9 +106,40 @@ def _check_graph(g):
     if g.output not in defined: raise ValueError(f"the output {g.output!r} is never computed")
     return g
 
+# %% ../nbs/12_pigraph.ipynb #70477a68
+class _GraphCounts:
+    "What a `PIGraph` evaluates for one sample: ReLUs and polynomials per operation and in all, the source model's ReLUs, the weights"
+    def relus(self, op:dict)->int:
+        "ReLUs (comparisons with zero) that `op` evaluates for one sample"
+        if op['op'] in ('relu_kept', 'relu_poly'): return len(self.consts[op['kept']])
+        return math.prod(op['shape']) if op['op'] in ('relu', 'relu_masked') else 0
+
+    def polys(self, op:dict)->int:
+        "Polynomials `(a * x + b) * x + c` that `op` evaluates for one sample (each: two multiplications, two additions)"
+        if op['op'] == 'relu_poly': return len(self.consts[op['rest']])
+        return math.prod(op['shape']) if op['op'] == 'poly' else 0
+
+    @property
+    def n_relus(self)->int:
+        "ReLUs the graph evaluates for one sample"
+        return sum(self.relus(op) for op in self.ops)
+
+    @property
+    def n_polys(self)->int:
+        "Polynomials the graph evaluates for one sample"
+        return sum(self.polys(op) for op in self.ops)
+
+    @property
+    def relus_total(self)->int:
+        "ReLUs of the source model's sites for one sample, kept or not"
+        return sum(s['total'] for s in self.sites)
+
+    @property
+    def n_weights(self)->int: return sum(a.size for a in self.params.values())
+
 # %% ../nbs/12_pigraph.ipynb #f6e56995
 @dataclass
-class PIGraph(_GraphFile):
+class PIGraph(_GraphFile, _GraphCounts):
     "A network as a list of operations on named values, with its arrays: what a private-inference engine runs"
     ops:list # one dict per operation, in order: op (a key of PI_OPS), in, out, shape, array names, attributes
     params:dict # name -> float32 array: the weights (secret or public in PI)
@@ -122,29 +159,12 @@ class PIGraph(_GraphFile):
         "Raise if an operation is unknown, lacks an array or attribute, or reads a value before it is computed"
         return _check_graph(self)
 
-    def relus(self, op:dict)->int:
-        "ReLUs (comparisons with zero) that `op` evaluates for one sample"
-        if op['op'] == 'relu_kept': return len(self.consts[op['kept']])
-        return math.prod(op['shape']) if op['op'] in ('relu', 'relu_masked') else 0
-
-    @property
-    def n_relus(self)->int:
-        "ReLUs the graph evaluates for one sample"
-        return sum(self.relus(op) for op in self.ops)
-
-    @property
-    def relus_total(self)->int:
-        "ReLUs of the source model's sites for one sample, kept or not"
-        return sum(s['total'] for s in self.sites)
-
-    @property
-    def n_weights(self)->int: return sum(a.size for a in self.params.values())
-
     def __repr__(self):
         counts = {}
         for op in self.ops: counts[op['op']] = counts.get(op['op'], 0) + 1
+        polys = f", {self.n_polys:,} polynomials" if self.n_polys else ""
         return (f"PIGraph: input {self.input_shape}, {len(self.ops)} operations ({', '.join(f'{k} {v}' for k, v in counts.items())}), "
-                f"{self.n_relus:,} ReLUs evaluated of {self.relus_total:,} in {len(self.sites)} sites, {self.n_weights:,} weights")
+                f"{self.n_relus:,} ReLUs evaluated of {self.relus_total:,} in {len(self.sites)} sites{polys}, {self.n_weights:,} weights")
 
 # %% ../nbs/12_pigraph.ipynb #194b8c84
 def _conv(jnp, lax, op, x, p):
@@ -154,9 +174,14 @@ def _conv(jnp, lax, op, x, p):
                                  rhs_dilation=tuple(op['dilation']), feature_group_count=op['groups'], dimension_numbers=dn)
     return y + p[op['b']].reshape((1, -1) + (1,) * nd)
 
-def _relu_kept(jnp, op, x, c):
+def _poly(x, p, op): return (p[op['a']] * x + p[op['b']]) * x + p[op['c']]  # Horner: two multiplications, two additions
+
+def _relu_kept(jnp, op, x, c, p=None):
+    "`relu_kept`, and `relu_poly` (with the weights `p`): ReLU on the kept positions, the rest as they are or through the polynomial"
     flat = x.reshape(x.shape[0], -1)
-    y = jnp.concatenate([jnp.maximum(jnp.take(flat, c[op['kept']], axis=1), 0.), jnp.take(flat, c[op['rest']], axis=1)], axis=1)
+    rest = jnp.take(flat, c[op['rest']], axis=1)
+    if op['op'] == 'relu_poly': rest = _poly(rest, p, op)
+    y = jnp.concatenate([jnp.maximum(jnp.take(flat, c[op['kept']], axis=1), 0.), rest], axis=1)
     return jnp.take(y, c[op['perm']], axis=1).reshape(x.shape)
 
 # %% ../nbs/12_pigraph.ipynb #52f168b5
@@ -193,7 +218,8 @@ def jax_op(jnp, # jax.numpy, passed in: this module imports nothing but numpy
     if kind == 'linear': return jnp.dot(x, p[op['w']].T) + p[op['b']]
     if kind == 'add': return x + args[1]
     if kind == 'relu': return jnp.maximum(x, 0.)
-    if kind == 'relu_kept': return _relu_kept(jnp, op, x, c)
+    if kind in ('relu_kept', 'relu_poly'): return _relu_kept(jnp, op, x, c, p)
+    if kind == 'poly': return _poly(x, p, op)
     if kind == 'relu_masked': return x + p[op['m']] * (jnp.maximum(x, 0.) - x)
     if kind == 'mean': return jnp.mean(x, axis=tuple(range(2, x.ndim)), keepdims=True)
     if kind in ('avgpool', 'maxpool'): return _pool(jnp, op, x, kind[:3])

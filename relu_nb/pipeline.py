@@ -284,7 +284,8 @@ class Stages:
         if odd or isinstance(st['time'], bool) or not isinstance(st['time'], (int, float)):
             raise CheckpointError(f"{f} is not a stage file of relu_nb run ({', '.join(odd) or 'time'} of another kind): {fix}")
         if st['config'] != self.config:
-            diff = '; '.join(f"{k} {st['config'].get(k)!r} there, {v!r} now" for k, v in self.config.items() if st['config'].get(k) != v)
+            diff = '; '.join(f"{k} {st['config'].get(k)!r} there, {self.config.get(k)!r} now" for k in dict.fromkeys([*self.config, *st['config']])
+                             if st['config'].get(k) != self.config.get(k))
             raise CheckpointError(f"{f} was written with other settings ({diff}): rerun with --fresh or another --out")
         if changed := [k for k in inputs if st.get('inputs', {}).get(k) != self.ids.get(k)]:
             if not self.quiet: print(f"{label}: {f.name} was built on another {', '.join(f'stage_{k}.pth' for k in changed)} "
@@ -432,6 +433,7 @@ class _Run:
                            finetune_epochs=rec.finetune_epochs, lasso=s.lasso, lasso_frac=s.lasso_frac, snl_lr=s.snl_lr,
                            mask_lr=s.mask_lr, granularity=s.granularity, seed=s.seed, bs=s.bs, recipe=s.recipe,
                            snl_schedule='paper' if s.paper_schedule else 'paced')  # what a stage file must have been saved with
+        if s.replacement != 'identity': self.config['replacement'] = s.replacement  # (a run without polynomials reads the files it always wrote)
         self.out = Path(s.out)
         self.stages = Stages(self.out, self.config, fresh=s.fresh, quiet=quiet, n=5 if rec.reference else 4,
                              reseed=lambda: reseed(s.seed, self.dls))
@@ -554,10 +556,11 @@ def linearize(self:_Run):
     self.history = None
     def train(learn):
         h = self.history = self.fit(learn, lambda l: snl(l, self.b, lasso=s.lasso, lasso_frac=s.lasso_frac, lr=s.snl_lr, mask_lr=s.mask_lr,
-                                                         teacher=self.teacher, snapshots=False, track=SNL_TRACK, **rec.snl_kwargs(),
+                                                         teacher=self.teacher, snapshots=False, track=SNL_TRACK, **rec.snl_kwargs(), replacement=s.replacement,
                                                          cbs=[] if self.quiet else [_TimeLeft(rec)]))
         return dict(history=h.to_dict('list'), attrs={k: h.attrs[k] for k in ('budget', 'total', 'lasso0', 'relus', 'stop', 'schedule', 'epochs_planned')})
     how = f"the paper's schedule, at most {rec.snl_epochs} epochs" if rec.paper_schedule else f"paced to {rec.snl_epochs} epochs"
+    if s.replacement == 'poly': how += ', removed ReLUs as polynomials'
     st, self.acc['snl_recalibrated'] = self.fit_stage('snl', f'SNL to {self.b:,} of {self.total:,} ReLUs, {how}', self.learn, train,
                                                       prepare=binarize_, inputs=('relu',), keys=('history', 'attrs'))
     if self.history is None: self.history = _saved_history(self.out / 'stage_snl.pth', st)  # loaded
@@ -583,7 +586,7 @@ def report(self:_Run) -> dict:
     rank0(save_checkpoint, self.learn.model, self.out / 'snl_model.pth', arch=s.arch, num_classes=self.n_cls, granularity=s.granularity,
           relu_count=self.count, accuracy=a['snl_finetuned'])
     last = h.iloc[-1] if len(h) else {}
-    report = dict(config=c, relus_total=self.total, relu_count=self.count, snl_epochs_run=len(h), snl_epochs_planned=h.attrs.get('epochs_planned'),
+    report = dict(config=c, relus_total=self.total, relu_count=self.count, replacement=s.replacement, **poly_counts(self.learn.model), snl_epochs_run=len(h), snl_epochs_planned=h.attrs.get('epochs_planned'),
                   budget_reached=self.count <= self.b,
                   lasso0=h.attrs.get('lasso0'), final_lasso=float(last['lasso']) if len(h) else None,
                   accuracy=dict(all_relu=a['all_relu'], all_linear=a['all_linear'], snl_soft=float(last.get('accuracy', float('nan'))),
@@ -629,7 +632,9 @@ def _report_md(out, report, history, secure_md=None):
           f"SNL {how}, "
           f"KD finetune for {c['finetune_epochs']}; {rec['precision']}{', channels_last' if rec['channels_last'] else ''}.", '',
           f"SNL ran {report['snl_epochs_run']} epochs ({lam}) and kept {report['relu_count']:,} of {report['relus_total']:,} ReLUs "
-          f"({'budget reached' if report['budget_reached'] else 'BUDGET NOT REACHED'}); seed {c['seed']}, device {report['device']}.", '',
+          f"({'budget reached' if report['budget_reached'] else 'BUDGET NOT REACHED'}); seed {c['seed']}, device {report['device']}." +
+          (f" Each removed ReLU is a trained polynomial a*x^2 + b*x + c: {report['poly_units']:,} of them in {report['poly_sites']} sites "
+           "(the PI latency model counts ReLUs only; SPU's rows below price the polynomials too)." if report.get('replacement') == 'poly' else ''), '',
           f"| network | ReLUs | accuracy | PI latency ({lat['protocol']}, s) |", '|---|---:|---:|---:|']
     md += [f"| {n} | {f(r, ',')} | {f(a, '.4f')} | {f(l, '.4f')} |" for n, r, a, l in _report_rows(report)]
     md += ['', f"Latency: plaintext time of one inference on this device ({lat['plaintext']*1e3:.2f} ms) + "

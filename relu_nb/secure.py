@@ -223,11 +223,11 @@ def secure_cost(model:nn.Module, # linearized (binary masks), or plain with all_
 
 # %% ../nbs/14_secure.ipynb #c4d4b661
 SPU_NETWORKS = {'lan': dict(mbit_s=3000., rtt_ms=0.3), 'wan': dict(mbit_s=400., rtt_ms=40.)} # CHEETAH's LAN and WAN (Huang et al., 2022)
-_PRICED = ('conv', 'linear', 'affine', 'mean', 'avgpool', 'maxpool', 'relu', 'relu_kept')
+_PRICED = ('conv', 'linear', 'affine', 'mean', 'avgpool', 'maxpool', 'relu', 'relu_kept', 'relu_poly', 'poly')
 
 def spu_op_table(g:PIGraph # the graph to price
                 )->pd.DataFrame:
-    "One row per operation of `g` that SPU charges for: kind, ReLUs, output elements, im2col columns, weights, multiply-adds, max-pool window"
+    "One row per operation of `g` that SPU charges for: kind, ReLUs, polynomials, output elements, im2col columns, weights, multiply-adds, max-pool window"
     shapes = {g.input: tuple(g.input_shape)} | {op['out']: tuple(op['shape']) for op in g.ops}
     rows = []
     for op in g.ops:
@@ -239,10 +239,10 @@ def spu_op_table(g:PIGraph # the graph to price
         n_out, w = math.prod(op['shape']), g.params[op['w']] if kind in ('conv', 'linear') else None
         per_out = math.prod(w.shape[1:]) if w is not None else 0        # products summed into one output: channels in x kernel
         n_w = w.size if w is not None else g.params[op['scale']].size if kind == 'affine' else 0
-        rows.append(dict(op=op['out'], kind=kind, relus=g.relus(op), n_in=math.prod(shapes[op['in'][0]]), n_out=n_out,
+        rows.append(dict(op=op['out'], kind=kind, relus=g.relus(op), polys=g.polys(op), n_in=math.prod(shapes[op['in'][0]]), n_out=n_out,
                          cols=n_out // w.shape[0] * per_out if w is not None else 0, n_weights=int(n_w), macs=n_out * per_out,
                          window=math.prod(op['kernel']) if kind == 'maxpool' else 0))
-    return pd.DataFrame(rows, columns=['op', 'kind', 'relus', 'n_in', 'n_out', 'cols', 'n_weights', 'macs', 'window'])
+    return pd.DataFrame(rows, columns=['op', 'kind', 'relus', 'polys', 'n_in', 'n_out', 'cols', 'n_weights', 'macs', 'window'])
 
 
 # %% ../nbs/14_secure.ipynb #f043c63d
@@ -335,13 +335,19 @@ def _fit_maxpool(d):
     ok = ~np.isnan(quiet)
     return dict(bytes=_nnls(X[ok], quiet[ok]).tolist(), seconds=_nnls(np.stack([X[:, 0], d.n_out], 1), d.warm_s).tolist())
 
+def _fit_poly(o):
+    "A protocol's and weight setting's prices of a polynomial site from one-site rows: bytes and seconds per polynomial and per site, messages by size"
+    X = np.stack([o.polys, np.ones(len(o))], 1).astype(float)
+    return dict(bytes=_nnls(X, o.bytes).tolist(), seconds=_nnls(X, o.warm_s).tolist(), messages=sorted((int(n), float(m)) for n, m in zip(o.polys, o.messages)))
+
 def fit_spu_costs(rows:pd.DataFrame # one-operation rows (benchmarks/spu_costs.py): protocol, weights, the op's spu_op_table row, bytes and messages (median warm run), each warm run's, warm_s
                  )->dict:
-    "SPU's prices fitted per protocol and weight setting: for ReLU sites, CHEETAH's refills and max pools, and for products and other linear operations"
+    "SPU's prices fitted per protocol and weight setting: for ReLU sites, CHEETAH's refills and max pools, polynomial sites, and products and other linear operations"
     costs, rows = {}, rows.assign(kind=rows.kind.where(~rows.kind.isin(_PRODUCTS), 'product'))
     for p, d in rows[rows.kind == 'relu_kept'].groupby('protocol'): costs[p] = dict(relu=_fit_relu(d))
     for p, d in rows[rows.kind == 'maxpool'].groupby('protocol'): costs[p]['maxpool'] = _fit_maxpool(d)
-    for (p, w, kind), o in rows[~rows.kind.isin(('relu_kept', 'maxpool'))].groupby(['protocol', 'weights', 'kind']):
+    for (p, w), o in rows[rows.kind == 'poly'].groupby(['protocol', 'weights']): costs[p].setdefault(w, {})['poly'] = _fit_poly(o)
+    for (p, w, kind), o in rows[~rows.kind.isin(('relu_kept', 'maxpool', 'poly', 'relu_poly'))].groupby(['protocol', 'weights', 'kind']):
         costs[p].setdefault(w, {})[kind] = dict(bytes=_nnls(_features(o, p, w, kind), o.bytes).tolist(),
                                                 seconds=_nnls(np.stack([o.macs, o.n_out], 1), o.warm_s).tolist(),
                                                 messages=sorted((int(n), float(m)) for n, m in zip(o.n_out, o.messages)))
@@ -394,6 +400,20 @@ def _pool_cost(r, protocol, costs, workers):
     return (mp['bytes'][0] * sum(levels) + mp['bytes'][1] * len(levels), float(mp['seconds'] @ np.array([sum(levels), r.n_out])),
             sum(msgs), sum(n / 2 / workers(c) for n, c in zip(msgs, levels)), sum(levels) / (relu['refill']['relus'] or math.inf))
 
+# %% ../nbs/14_secure.ipynb #412b14b2
+def _poly_cost(n, protocol, weights, costs, workers):
+    "Bytes, compute seconds, messages and rounds of the `n` polynomials of one site"
+    c = costs[protocol].get(weights, {}).get('poly')
+    if c is None: raise ValueError(f"no {protocol}/{weights} price for polynomial sites: refit with benchmarks/spu_costs.py")
+    mo = _messages(c['messages'], n)
+    return c['bytes'][0] * n + c['bytes'][1], c['seconds'][0] * n + c['seconds'][1], mo, mo / 2 / workers(n)
+
+def _relu_cost(r, relu, workers):
+    "Bytes, compute seconds, messages, rounds and refills of the ReLUs of the site `r` (a spu_op_table row)"
+    mr = _relu_messages(relu['messages'], r.relus)
+    return (relu['bytes'][0] * r.relus + relu['bytes'][1], relu['seconds'] @ np.array([r.relus, r.n_out]), mr, mr / 2 / workers(r.relus),
+            r.relus / (relu['refill']['relus'] or math.inf))
+
 # %% ../nbs/14_secure.ipynb #833a2806
 def spu_cost(model:nn.Module|PIGraph|pd.DataFrame, # linearized (binary masks), plain with all_relu, an exported PIGraph, or its spu_op_table
              x:torch.Tensor=None, # an input batch (needed for a model: its shapes)
@@ -402,7 +422,7 @@ def spu_cost(model:nn.Module|PIGraph|pd.DataFrame, # linearized (binary masks), 
              all_relu:bool=False, # export plain ReLUs as kept instead of refusing them
              costs:dict=None, # prices from load_spu_costs (default: those shipped with relu_nb)
             )->dict:
-    "One inference in SPU priced without SPU: bytes (CHEETAH's refills averaged in), messages and rounds of a run, refills, compute seconds, and seconds on a LAN and a WAN"
+    "One inference in SPU priced without SPU: ReLUs, polynomials, bytes (CHEETAH's refills averaged in), messages and rounds of a run, refills, compute seconds, and seconds on a LAN and a WAN"
     check_run_args(protocol, weights, 3)
     if isinstance(model, pd.DataFrame): t = model
     elif isinstance(model, PIGraph): t = spu_op_table(model)
@@ -413,14 +433,13 @@ def spu_cost(model:nn.Module|PIGraph|pd.DataFrame, # linearized (binary masks), 
     workers = lambda n: min(costs['ot_workers'], -(-n // _OT_WORK)) if protocol == 'cheetah' else 1
     b = m = s = refills = depth = 0.
     for r in t.itertuples():
-        if r.kind in ('relu', 'relu_kept'):
-            if not r.relus: continue
-            b += relu['bytes'][0] * r.relus + relu['bytes'][1]; s += relu['seconds'] @ np.array([r.relus, r.n_out])
-            mr = _relu_messages(relu['messages'], r.relus); m += mr; depth += mr / 2 / workers(r.relus)
-            refills += r.relus / (relu['refill']['relus'] or math.inf)
-            continue
-        if r.kind == 'maxpool':
-            pb, ps, pm, pr, pf = _pool_cost(r, protocol, costs, workers); b += pb; s += ps; m += pm; depth += pr; refills += pf
+        if getattr(r, 'polys', 0):   # a poly site, or the polynomials of a relu_poly one
+            pb, ps, pm, pr = _poly_cost(r.polys, protocol, weights, costs, workers); b += pb; s += ps; m += pm; depth += pr
+        if r.kind == 'poly': continue
+        if r.kind in ('relu', 'relu_kept', 'relu_poly', 'maxpool'):
+            if not r.relus and r.kind != 'maxpool': continue
+            pb, ps, pm, pr, pf = _pool_cost(r, protocol, costs, workers) if r.kind == 'maxpool' else _relu_cost(r, relu, workers)
+            b += pb; s += ps; m += pm; depth += pr; refills += pf
             continue
         kind = 'product' if r.kind in _PRODUCTS else r.kind
         if kind not in ops: raise ValueError(f"no {protocol}/{weights} price for {r.kind!r} operations: refit with benchmarks/spu_costs.py")
@@ -432,9 +451,9 @@ def spu_cost(model:nn.Module|PIGraph|pd.DataFrame, # linearized (binary masks), 
             m += 2 * sum(he_ciphertexts(*_mkn(one)[0])[:2]) + mt; depth += 2 + mt / 2 / workers(r.n_out)
         else: mo = _messages(c['messages'], r.n_out); m += mo; depth += mo / 2 / workers(r.n_out)
     b = b + refills * relu['refill']['bytes']   # a refill's messages stream one after another: its bytes count, not its rounds
-    out = dict(protocol=protocol, weights=weights, relus=int(t.relus.sum()), bytes=b, messages=m, refills=refills, rounds=depth, compute_s=s)
+    out = dict(protocol=protocol, weights=weights, relus=int(t.relus.sum()), polys=int(t.polys.sum()) if 'polys' in t else 0, bytes=b,
+               messages=m, refills=refills, rounds=depth, compute_s=s)
     return out | {f'{n}_s': network_seconds(b, depth, n, s) for n in SPU_NETWORKS}
-
 
 # %% ../nbs/14_secure.ipynb #64f4089d
 def _take(data, n):
@@ -499,7 +518,13 @@ def secure_accuracy(model:nn.Module, # linearized (binary masks), or plain with 
                 max_logit_diff=float(d.max()), mean_logit_diff=float(d.mean()), seconds=res['seconds'], compile_s=res['compile_s'])
 
 # %% ../nbs/14_secure.ipynb #2f3bf51b
-MULTIPLYING_OPS = ('conv', 'linear', 'affine', 'mean', 'avgpool', 'relu_masked') # operations whose result SPU truncates from 2f fraction bits
+MULTIPLYING_OPS = ('conv', 'linear', 'affine', 'mean', 'avgpool', 'relu_masked', 'poly', 'relu_poly') # operations whose result SPU truncates from 2f fraction bits
+
+def _poly_peak(jnp, op, x, p, c):
+    "The largest of |a x| and |(a x + b) x|, the products a polynomial operation truncates, on the values it applies the polynomial to"
+    if op['op'] == 'relu_poly': x = jnp.take(x.reshape(x.shape[0], -1), c[op['rest']], axis=1)
+    ax = p[op['a']] * x
+    return float(jnp.maximum(jnp.abs(ax).max(), jnp.abs((ax + p[op['b']]) * x).max()))
 
 def fxp_headroom(model:nn.Module, # linearized (binary masks), or plain with all_relu
                  x:torch.Tensor, # samples to run it on, e.g. a validation batch
@@ -516,7 +541,8 @@ def fxp_headroom(model:nn.Module, # linearized (binary masks), or plain with all
     for op in g.ops:
         v = env[op['out']] = jax_op(jnp, lax, op, [env[a] for a in op['in']], g.params, c)
         m, limit = float(jnp.abs(v).max()), k - 1 - (2 * f if op['op'] in MULTIPLYING_OPS else f)
-        w = np.concatenate([np.abs(g.params[op[key]]).ravel() for key in ('w', 'scale') if key in op] or [np.zeros(0)])
+        if op['op'] in ('poly', 'relu_poly'): m = max(m, _poly_peak(jnp, op, env[op['in'][0]], g.params, c))
+        w = np.concatenate([np.abs(g.params[op[key]]).ravel() for key in ('w', 'scale', 'a', 'b') if key in op] or [np.zeros(0)])
         w = w[w > 0]
         rows.append(dict(op=op['out'], kind=op['op'], max_abs=m, bits_left=limit - float(np.log2(max(m, 2.0 ** -f))),
                          weights_lost=float((w < 2.0 ** -(f + 1)).mean()) if len(w) else 0.))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DATASETS', 'RECIPES', 'RUN_GRANULARITIES', 'SettingsError', 'RunSettings', 'check_settings']
+__all__ = ['DATASETS', 'RECIPES', 'RUN_GRANULARITIES', 'RUN_REPLACEMENTS', 'SettingsError', 'RunSettings', 'check_settings']
 
 # %% ../nbs/16_settings.ipynb #19ea573b
 # per data set: classes, input shape, training samples, default architecture, SNL's Adam learning rates of the weights and of
@@ -57,6 +57,7 @@ class RunSettings:
     snl_lr:float|None=None # Adam learning rate of the weights in SNL (default: the data set's)
     mask_lr:float|None=None # Adam learning rate of the masks in SNL (default: the data set's)
     granularity:str='pixel' # 'pixel' (SNL) or 'channel' (structured SNL)
+    replacement:str='identity' # what a removed ReLU becomes: 'identity' (SNL) or 'poly', a trainable a*x^2 + b*x + c per channel
     seed:int=0 # random seed of every stage
     data:str|None=None # folder of the CIFAR / TinyImageNet archive
     bs:int|None=None # batch size (default: 128 for MNIST-1D, 256 otherwise)
@@ -79,6 +80,7 @@ class RunSettings:
 
 # %% ../nbs/16_settings.ipynb #b1e0a006
 RUN_GRANULARITIES = ('pixel', 'channel')  # the masks relu_nb run trains: per pixel (SNL) or per channel (structured SNL)
+RUN_REPLACEMENTS = ('identity', 'poly')  # what a removed ReLU becomes (relu_nb.masked.REPLACEMENTS, named here without importing torch)
 
 def _positive(v) -> bool: return not isinstance(v, (bool, str)) and isinstance(v, (int, float)) and 0 < v < float('inf')
 def _shown(v) -> str: return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
@@ -116,5 +118,6 @@ def check_settings(s:RunSettings, # the settings as given
     if not (s.lasso == 'auto' or _positive(s.lasso)): raise SettingsError(f"--lasso must be 'auto' or a positive number, got {_shown(s.lasso)}")
     if not _positive(s.lasso_frac): raise SettingsError(f"--lasso-frac must be positive, got {_shown(s.lasso_frac)}")
     if s.granularity not in RUN_GRANULARITIES: raise SettingsError(f"--granularity must be 'pixel' or 'channel', got {s.granularity!r}")
+    if s.replacement not in RUN_REPLACEMENTS: raise SettingsError(f"--replacement must be 'identity' (SNL) or 'poly' (a polynomial per channel), got {s.replacement!r}")
     _check_data(s)
     if not s.budget > 0: raise SettingsError(f"--budget must be positive (a count of ReLUs, or a fraction in (0, 1)), got {s.budget:g}")

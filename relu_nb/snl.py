@@ -307,14 +307,20 @@ def _check_snl_input(model, s):
         raise ValueError("the masks are already binary and frozen: SNL starts from trainable masks (a freshly converted model)")
     if isinstance(s.budget, bool) or s.budget != int(s.budget) or s.budget <= 0:
         raise ValueError(f"budget must be a positive number of ReLUs, got {s.budget}")
+    if s.replacement not in REPLACEMENTS:
+        raise ValueError(f"replacement must be one of {REPLACEMENTS} (what a removed ReLU becomes), got {s.replacement!r}")
+    if s.replacement == 'identity' and any(m.replacement == 'poly' for m in masked_relus(model)):
+        raise ValueError("the model's sites have polynomials (add_polys_): pass replacement='poly', or start from a model without them")
 
 def _snl_setup(learn, s):
-    "Create the lazy masks, check `s.budget` against the model's ReLUs and resolve `s.mask_lr` (warning above eps/3): `(total, mask_lr)`"
+    "Create the lazy masks (and the polynomials of `s.replacement='poly'`), check `s.budget` against the model's ReLUs and resolve `s.mask_lr` (warning above eps/3): `(total, mask_lr)`"
     model = learn.model
     if not all(m.initialized for m in masked_relus(model)):
         relu_counts(model, learn.dls.train.one_batch()[0][:2])  # create the lazy masks before the optimizer
     total = total_relus(model)
     if s.budget > total: raise ValueError(f"budget {s.budget:,} is above the model's {total:,} ReLUs: choose a budget below the total")
+    if s.replacement == 'poly' and not any(m.replacement == 'poly' for m in masked_relus(model)):
+        add_polys_(model, train_sample(learn, s.n_calib)[0], learn.dls.train.bs)  # fitted to the ReLU on the training inputs
     mask_lr = s.lr if s.mask_lr is None else s.mask_lr
     if mask_lr > s.eps / 3:
         warnings.warn(f"mask_lr={mask_lr:g} is above eps/3={s.eps / 3:.3g}: Adam moves a mask by about mask_lr per step, so removed "
@@ -379,12 +385,13 @@ def snl(learn, # a Learner whose model was converted with linearize_ (and is pre
         n_calib:int=2048, # fixed training samples for lasso='auto' and the recalibration
         opt_func=None, # optimizer of the mask phase (None: Adam with torch.optim.Adam's defaults)
         snapshots:bool=True, # keep each epoch's binary mask (one byte per ReLU per epoch) in the history's attrs
+        replacement:str='identity', # what a removed ReLU becomes: 'identity' (the paper) or 'poly', a trainable a*x^2 + b*x + c per channel
         cbs=None, # extra callbacks for the fit
        ) -> pd.DataFrame:
     "Run SNL (Algorithm 1, lines 2-11) on `learn` until at most `budget` ReLUs are kept (in about `epochs` epochs when given); masks end binary and frozen"
     s = types.SimpleNamespace(budget=budget, epochs=epochs, lasso=lasso, lasso_frac=lasso_frac, kappa=kappa, eps=eps,
                               max_epochs=max_epochs, lr=lr, mask_lr=mask_lr, warmup=warmup, per_batch=per_batch, window=window,
-                              track=track, snapshots=snapshots)
+                              track=track, snapshots=snapshots, replacement=replacement, n_calib=n_calib)
     _check_snl_input(learn.model, s)
     s.total, s.mask_lr = _snl_setup(learn, s)
     check_teacher(learn, teacher, 'snl')

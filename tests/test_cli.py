@@ -182,3 +182,22 @@ def test_ctrl_c(tmp_path):
     assert again.returncode == 0 and '\r' not in again.stdout + again.stderr, again.stderr[-2000:]
     assert not [l for l in again.stdout.splitlines() if re.match(r'\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\d:\d\d$', l)], \
         "a rerun in the same folder trained again instead of resuming the finished stages"
+
+
+def test_run_poly(capsys, tmp_path):
+    "--replacement poly: the report counts the polynomials, the saved model loads and exports with exactly its ReLUs; its stages are not another run's"
+    import torch
+    from relu_nb.models import load_checkpoint
+    from relu_nb.export import to_onnx
+    out = tmp_path / 'out'
+    r = relu_nb(*[a for a in SMALL if a != '--reference'], '--replacement', 'poly', '--out', str(out), '--quiet')
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads((out / 'report.json').read_text())
+    assert rep['replacement'] == 'poly' and rep['config']['replacement'] == 'poly', rep['config']
+    assert rep['poly_units'] == rep['relus_total'] - rep['relu_count'] and rep['poly_sites'] > 0, rep
+    assert 'polynomial a*x^2 + b*x + c' in (out / 'report.md').read_text()
+    model = load_checkpoint(out / 'snl_model.pth')
+    onnx = to_onnx(model, torch.randn(4, 1, 40), tmp_path / 'poly.onnx')
+    assert onnx['relus_onnx'] == rep['relu_count'] and onnx['max_abs_diff'] < 1e-4, onnx
+    code, _, err = cli(capsys, *[a for a in SMALL if a != '--reference'], '--out', str(out), '--quiet')  # the identity, into the poly run's folder
+    assert code == 2 and "written with other settings (replacement 'poly' there, None now)" in err, err
