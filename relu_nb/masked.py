@@ -168,8 +168,11 @@ def _save_to_state_dict(self:MaskedReLU, destination, prefix, keep_vars):
 
 @patch
 def _load_from_state_dict(self:MaskedReLU, state_dict, prefix, *args, **kwargs):
-    w = state_dict.get(prefix + 'poly')  # a saved polynomial: its parameter is created here, then loaded as any other
-    if w is not None and self.poly is None: self.poly = nn.Parameter(torch.empty(w.shape, dtype=w.dtype, device=self.alpha.device))
+    w, extra = state_dict.get(prefix + 'poly'), state_dict.get(prefix + '_extra_state')
+    if w is not None and self.poly is None:  # a saved polynomial: its parameter is created here, then loaded as any other
+        self.poly = nn.Parameter(torch.empty(w.shape, dtype=w.dtype, device=self.alpha.device))
+    if w is None and self.poly is not None and isinstance(extra, dict) and extra.get('replacement', 'identity') == 'identity':
+        self.poly = None  # an identity site's state: the site becomes what was saved, whole
     super(MaskedReLU, self)._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 @patch
@@ -454,7 +457,8 @@ def _poly_moments(v):
     return torch.stack([v.pow(k).sum(1) for k in range(5)] + [(r * v.pow(k)).sum(1) for k in range(3)])
 
 def _poly_solve(m, ridge=1e-6):
-    "(3, C): a, b, c per channel from the sums of `_poly_moments`, solved on x / (the channel's RMS) for conditioning"
+    "(3, C) on the CPU: a, b, c per channel from the sums of `_poly_moments`, solved on x / (the channel's RMS) for conditioning"
+    m = m.double().cpu()  # (the sums of a model on a GPU: the small solve runs here)
     ev, er = m[:5] / m[0], m[5:] / m[0]                  # E[v^k], E[relu(v) v^k]
     s = ev[2].sqrt().clamp_min(1e-8)
     eu = ev / s ** torch.arange(5, dtype=s.dtype)[:, None]           # moments of u = v / s

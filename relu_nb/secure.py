@@ -542,7 +542,8 @@ def fxp_headroom(model:nn.Module, # linearized (binary masks), or plain with all
         v = env[op['out']] = jax_op(jnp, lax, op, [env[a] for a in op['in']], g.params, c)
         m, limit = float(jnp.abs(v).max()), k - 1 - (2 * f if op['op'] in MULTIPLYING_OPS else f)
         if op['op'] in ('poly', 'relu_poly'): m = max(m, _poly_peak(jnp, op, env[op['in'][0]], g.params, c))
-        w = np.concatenate([np.abs(g.params[op[key]]).ravel() for key in ('w', 'scale', 'a', 'b') if key in op] or [np.zeros(0)])
+        keys = ('a', 'b') if op['op'] in ('poly', 'relu_poly') else ('w', 'scale')  # (a convolution's bias is 'b' too)
+        w = np.concatenate([np.abs(g.params[op[key]]).ravel() for key in keys if key in op] or [np.zeros(0)])
         w = w[w > 0]
         rows.append(dict(op=op['out'], kind=op['op'], max_abs=m, bits_left=limit - float(np.log2(max(m, 2.0 ** -f))),
                          weights_lost=float((w < 2.0 ** -(f + 1)).mean()) if len(w) else 0.))
