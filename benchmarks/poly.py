@@ -65,12 +65,14 @@ LABEL = {'all-relu': 'all-ReLU (the teacher)', 'snl': 'SNL, identity', 'snl-poly
 
 def priced(model, x, **kw):
     "`spu_cost` of `model` in every protocol and weight setting: {'cheetah/public': {bytes, rounds, lan_s, wan_s}, ...}"
-    from relu_nb.secure import spu_cost
-    return {f"{p_}/{w}": {k: v for k, v in spu_cost(model, x, p_, w, **kw).items() if k in ('bytes', 'rounds', 'lan_s', 'wan_s', 'polys')}
+    from relu_nb.secure import spu_cost, spu_op_table
+    from relu_nb.export import pi_graph
+    t = spu_op_table(pi_graph(model, x, **kw))   # exported once, priced four times
+    return {f"{p_}/{w}": {k: v for k, v in spu_cost(t, protocol=p_, weights=w).items() if k in ('bytes', 'rounds', 'lan_s', 'wan_s', 'polys')}
             for p_, w in SETTINGS}
 
 def frontier(ref, cost, col):
-    "The most accurate identity network (mean over seeds) that costs at most `cost` in `col`: (its accuracy, method, budget), or None"
+    "The row of `ref` of the most accurate identity network (mean over seeds) that costs at most `cost` in `col`, or None"
     ok = ref[ref[col] <= cost * (1 + 1e-9)]
     return None if not len(ok) else ok.sort_values('accuracy').iloc[-1]
 
